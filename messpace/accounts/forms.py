@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import authenticate
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from dsfr.forms import DsfrBaseForm
+
+from messpace.accounts.models import User
+
+
+class LoginForm(DsfrBaseForm):
+    email = forms.EmailField(
+        label=_("Adresse électronique"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+    password = forms.CharField(
+        label=_("Mot de passe"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        self.request = request
+        self.user: User | None = None
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        email, password = data.get("email"), data.get("password")
+        if email and password:
+            user = authenticate(self.request, username=email.lower(), password=password)
+            if user is None or not user.is_active:
+                raise forms.ValidationError(
+                    _("Adresse électronique ou mot de passe incorrect."), code="invalid_login"
+                )
+            self.user = user  # type: ignore[assignment]
+        return data
+
+
+class OTPTokenForm(DsfrBaseForm):
+    token = forms.CharField(
+        label=_("Code de vérification"),
+        help_text=_(
+            "Les 6 chiffres affichés par votre application d’authentification, ou un code de secours."
+        ),
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+        ),
+    )
+
+    def clean_token(self) -> str:
+        return str(self.cleaned_data["token"]).strip().replace(" ", "").lower()

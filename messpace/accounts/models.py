@@ -1,0 +1,179 @@
+"""People: one user model, the professional identity, and roles."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from messpace.accounts.validators import validate_phone, validate_rpps
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create(email, password, **extra)
+
+
+class Role(models.TextChoices):
+    PATIENT = "patient", _("Patient")
+    PROFESSIONAL = "professional", _("Professionnel de santé")
+    AGENT = "agent", _("Agent de support")
+    ADMIN = "admin", _("Administrateur")
+
+
+class User(AbstractUser):
+    """A person who can log in. Roles come from linked identities and flags.
+
+    - patient: has a ``records.Patient`` linked (``user.patient``);
+    - professional: has a ``Professional`` linked (``user.professional``);
+    - support agent: ``is_support_agent``;
+    - admin: ``is_staff``.
+    A user may hold several roles (a nurse is also a patient).
+    """
+
+    username = None  # type: ignore[assignment]
+    email = models.EmailField(_("adresse électronique"), unique=True)
+    is_support_agent = models.BooleanField(_("agent de support"), default=False)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+
+    class Meta:
+        verbose_name = _("utilisateur")
+        verbose_name_plural = _("utilisateurs")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+    @property
+    def is_professional(self) -> bool:
+        return hasattr(self, "professional")
+
+    @property
+    def is_patient(self) -> bool:
+        return hasattr(self, "patient")
+
+    @property
+    def roles(self) -> list[str]:
+        roles = []
+        if self.is_patient:
+            roles.append(Role.PATIENT.value)
+        if self.is_professional:
+            roles.append(Role.PROFESSIONAL.value)
+        if self.is_support_agent:
+            roles.append(Role.AGENT.value)
+        if self.is_staff:
+            roles.append(Role.ADMIN.value)
+        return roles
+
+    @property
+    def requires_two_factor(self) -> bool:
+        """Two-factor is mandatory for every role but plain patients."""
+        return self.is_professional or self.is_support_agent or self.is_staff
+
+
+class Profession(models.TextChoices):
+    GENERAL_PRACTITIONER = "generaliste", _("Médecin généraliste")
+    SPECIALIST = "specialiste", _("Médecin spécialiste")
+    EMERGENCY_PHYSICIAN = "urgentiste", _("Médecin urgentiste")
+    PHARMACIST = "pharmacien", _("Pharmacien")
+    NURSE = "infirmier", _("Infirmier")
+    MIDWIFE = "sage_femme", _("Sage-femme")
+    PHYSIOTHERAPIST = "kinesitherapeute", _("Masseur-kinésithérapeute")
+    DENTIST = "chirurgien_dentiste", _("Chirurgien-dentiste")
+    SPEECH_THERAPIST = "orthophoniste", _("Orthophoniste")
+    PODIATRIST = "pedicure_podologue", _("Pédicure-podologue")
+    PSYCHOLOGIST = "psychologue", _("Psychologue")
+    DIETITIAN = "dieteticien", _("Diététicien")
+
+
+class Specialty(models.TextChoices):
+    CARDIOLOGY = "cardiologie", _("Cardiologie")
+    DERMATOLOGY = "dermatologie", _("Dermatologie")
+    ENDOCRINOLOGY = "endocrinologie", _("Endocrinologie et diabétologie")
+    GASTROENTEROLOGY = "gastro_enterologie", _("Gastro-entérologie")
+    GERIATRICS = "geriatrie", _("Gériatrie")
+    GYNECOLOGY = "gynecologie", _("Gynécologie et obstétrique")
+    NEPHROLOGY = "nephrologie", _("Néphrologie")
+    NEUROLOGY = "neurologie", _("Neurologie")
+    ONCOLOGY = "oncologie", _("Oncologie")
+    OPHTHALMOLOGY = "ophtalmologie", _("Ophtalmologie")
+    ENT = "orl", _("Oto-rhino-laryngologie")
+    PEDIATRICS = "pediatrie", _("Pédiatrie")
+    PNEUMOLOGY = "pneumologie", _("Pneumologie")
+    PSYCHIATRY = "psychiatrie", _("Psychiatrie")
+    RADIOLOGY = "radiologie", _("Radiologie")
+    RHEUMATOLOGY = "rhumatologie", _("Rhumatologie")
+
+
+class Professional(models.Model):
+    """A health professional's identity: RPPS number, one profession, practice."""
+
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="professional")
+    rpps = models.CharField(
+        _("numéro RPPS"), max_length=11, unique=True, validators=[validate_rpps]
+    )
+    profession = models.CharField(_("profession"), max_length=32, choices=Profession.choices)
+    specialty = models.CharField(
+        _("spécialité"), max_length=32, choices=Specialty.choices, blank=True
+    )
+    practice_name = models.CharField(_("lieu d’exercice"), max_length=200, blank=True)
+    practice_address = models.CharField(_("adresse d’exercice"), max_length=255, blank=True)
+    practice_postcode = models.CharField(_("code postal"), max_length=5, blank=True)
+    practice_city = models.CharField(_("commune"), max_length=100, blank=True)
+    practice_phone = models.CharField(
+        _("téléphone professionnel"), max_length=20, blank=True, validators=[validate_phone]
+    )
+
+    class Meta:
+        verbose_name = _("professionnel de santé")
+        verbose_name_plural = _("professionnels de santé")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(profession="specialiste") | ~models.Q(specialty=""),
+                name="professional_specialist_has_specialty",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rpps__regex=r"^[0-9]{11}$"), name="professional_rpps_11_digits"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.get_profession_display()})"
+
+    @property
+    def display_name(self) -> str:
+        prefix = "Dr " if self.profession in {"generaliste", "specialiste", "urgentiste"} else ""
+        return f"{prefix}{self.user.get_full_name()}".strip()
+
+    @property
+    def title(self) -> str:
+        """Profession with specialty, as shown next to the name."""
+        if self.profession == Profession.SPECIALIST and self.specialty:
+            return f"{self.get_profession_display()} ({self.get_specialty_display()})"
+        return str(self.get_profession_display())

@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from messpace import views
+
+
+def health(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("sante/", health, name="health"),
+    path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
+    path("admin/", admin.site.urls),
+    path("", views.home, name="home"),
+    path("", include("messpace.accounts.urls")),
+    path("espace/", include("records.urls")),
+    path("pro/patients/", include("records.urls_pro")),
+]
+
+handler403 = "messpace.errors.forbidden"
+handler404 = "messpace.errors.not_found"
+
+__all__ = ["urlpatterns"]

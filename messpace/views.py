@@ -1,0 +1,16 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each person to their space; anonymous visitors see the welcome page."""
+    user = request.user
+    if not user.is_authenticated:
+        return render(request, "home.html")
+    if user.is_professional:  # type: ignore[union-attr]
+        return redirect("pro:patient_list")
+    if user.is_patient:  # type: ignore[union-attr]
+        return redirect("records:dashboard")
+    if user.is_staff:
+        return redirect("admin:index")
+    return render(request, "home.html")

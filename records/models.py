@@ -1,0 +1,808 @@
+"""The patient, their record and its lifecycle, and the record sections.
+
+Each section model shares :class:`Entry`: who the entry belongs to, who wrote
+it and as what, when, and a soft-delete trace. Every write goes through
+``records.services`` which also maintains the denormalised
+:class:`TimelineEvent` row of the entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import ClassVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from messpace.accounts.validators import validate_nir, validate_phone
+
+
+# Opening angle bracket followed by something tag-like: "<b>", "</p>", "<!--", "<?php".
+MARKUP_RE = re.compile(r"<\s*[a-zA-Z/!?]")
+EARLIEST_DATE = dt.date(1900, 1, 1)
+
+
+def _as_date(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", _("Féminin")
+    MALE = "M", _("Masculin")
+
+
+class Patient(models.Model):
+    """An insured person, identified by their INS (NIR with its key)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="patient",
+    )
+    nir = models.CharField(_("INS (NIR)"), max_length=15, unique=True, validators=[validate_nir])
+    birth_names = models.CharField(_("noms de naissance"), max_length=150)
+    used_name = models.CharField(_("nom utilisé"), max_length=150, blank=True)
+    given_names = models.CharField(_("prénoms de naissance"), max_length=150)
+    birth_date = models.DateField(_("date de naissance"))
+    sex = models.CharField(_("sexe"), max_length=1, choices=Sex.choices)
+    address_line1 = models.CharField(_("adresse"), max_length=255, blank=True)
+    address_line2 = models.CharField(_("complément d’adresse"), max_length=255, blank=True)
+    postcode = models.CharField(_("code postal"), max_length=10, blank=True)
+    city = models.CharField(_("commune"), max_length=100, blank=True)
+    country = models.CharField(_("pays"), max_length=2, default="FR")
+    email = models.EmailField(_("adresse électronique"), blank=True)
+    phone = models.CharField(_("téléphone"), max_length=20, blank=True, validators=[validate_phone])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+        indexes = [models.Index(fields=["birth_names", "given_names"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(nir__regex=r"^[12][0-9]{2}[0-9]{2}(2A|2B|[0-9]{2})[0-9]{6}[0-9]{2}$"),
+                name="patient_nir_shape",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def first_given_name(self) -> str:
+        return self.given_names.split()[0] if self.given_names else ""
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_given_name} {self.used_name or self.birth_names}".strip()
+
+    @property
+    def nir_display(self) -> str:
+        n = self.nir
+        return f"{n[0]} {n[1:3]} {n[3:5]} {n[5:7]} {n[7:10]} {n[10:13]} {n[13:15]}"
+
+    def age_on(self, day: dt.date) -> int:
+        years = day.year - self.birth_date.year
+        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years
+
+    @property
+    def age(self) -> int:
+        return self.age_on(timezone.localdate())
+
+    @property
+    def is_minor(self) -> bool:
+        return self.age < 18
+
+
+class RecordState(models.TextChoices):
+    CREATED = "created", _("Créé")
+    NOTIFIED = "notified", _("Notifié")
+    OPPOSED = "opposed", _("Opposition")
+    ACTIVE = "active", _("Actif")
+    CLOSED = "closed", _("Fermé")
+    ARCHIVED = "archived", _("Archivé")
+
+
+# Allowed lifecycle moves; services refuse anything else.
+RECORD_TRANSITIONS: dict[str, frozenset[str]] = {
+    RecordState.CREATED: frozenset({RecordState.NOTIFIED, RecordState.ACTIVE, RecordState.OPPOSED}),
+    RecordState.NOTIFIED: frozenset({RecordState.ACTIVE, RecordState.OPPOSED}),
+    RecordState.OPPOSED: frozenset({RecordState.ACTIVE}),
+    RecordState.ACTIVE: frozenset({RecordState.CLOSED}),
+    RecordState.CLOSED: frozenset({RecordState.ACTIVE, RecordState.ARCHIVED}),
+    RecordState.ARCHIVED: frozenset({RecordState.ACTIVE}),
+}
+
+
+class Record(models.Model):
+    """A patient's health record and its lifecycle state. Only ACTIVE is usable."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="record")
+    state = models.CharField(
+        _("état"), max_length=16, choices=RecordState.choices, default=RecordState.CREATED
+    )
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("dossier")
+        verbose_name_plural = _("dossiers")
+        indexes = [models.Index(fields=["state"])]
+
+    def __str__(self) -> str:
+        return f"{self.patient} — {self.get_state_display()}"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.state == RecordState.ACTIVE
+
+    def can_move_to(self, state: str) -> bool:
+        return state in RECORD_TRANSITIONS.get(self.state, frozenset())
+
+
+class RecordTransition(models.Model):
+    """Append-only history of a record's lifecycle."""
+
+    record = models.ForeignKey(Record, on_delete=models.PROTECT, related_name="transitions")
+    from_state = models.CharField(max_length=16, choices=RecordState.choices, blank=True)
+    to_state = models.CharField(max_length=16, choices=RecordState.choices)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("changement d’état du dossier")
+        verbose_name_plural = _("changements d’état du dossier")
+
+
+class AuthorKind(models.TextChoices):
+    PATIENT = "patient", _("Patient")
+    PROFESSIONAL = "professional", _("Professionnel de santé")
+    IMPORT = "import", _("Import")
+
+
+class LiveEntryManager(models.Manager["Entry"]):
+    def get_queryset(self) -> models.QuerySet[Entry]:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class Entry(models.Model):
+    """What every section entry shares: owner, author, timestamps, soft delete."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    author_kind = models.CharField(
+        _("saisi par"), max_length=16, choices=AuthorKind.choices, default=AuthorKind.PATIENT
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = models.Manager()
+    live: ClassVar[LiveEntryManager] = LiveEntryManager()  # type: ignore[assignment]
+
+    # Set by each section: the timeline kind and which field dates the event.
+    section: ClassVar[str] = ""
+    event_date_field: ClassVar[str] = ""
+    # Date fields that describe the past and so cannot lie in the future.
+    past_date_fields: ClassVar[tuple[str, ...]] = ()
+    # Pairs (start, end) that must be ordered.
+    date_ranges: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    class Meta:
+        abstract = True
+        default_manager_name = "objects"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def clean(self) -> None:
+        """Rules shared by every section: no markup, text within limits, dates plausible."""
+        errors: dict[str, list[str]] = {}
+        for field in self._meta.concrete_fields:
+            value = getattr(self, field.attname)
+            if isinstance(field, models.CharField | models.TextField) and isinstance(value, str):
+                if MARKUP_RE.search(value):
+                    errors.setdefault(field.name, []).append(
+                        _("Les balises HTML ou le code ne sont pas acceptés dans ce champ.")
+                    )
+                if field.max_length and len(value) > field.max_length:
+                    errors.setdefault(field.name, []).append(
+                        _(
+                            "Ce texte est trop long : %(max)d caractères au maximum (actuellement %(len)d)."
+                        )
+                        % {"max": field.max_length, "len": len(value)}
+                    )
+        today = timezone.localdate()
+        for name in self.past_date_fields:
+            value = getattr(self, name)
+            if isinstance(value, dt.datetime):
+                too_late = value > timezone.now() + dt.timedelta(minutes=5)
+            else:
+                too_late = value is not None and value > today
+            if too_late:
+                errors.setdefault(name, []).append(_("Cette date ne peut pas être dans le futur."))
+            elif value is not None and _as_date(value) < EARLIEST_DATE:
+                errors.setdefault(name, []).append(
+                    _("Cette date est trop ancienne pour être plausible.")
+                )
+        for start, end in self.date_ranges:
+            a, b = getattr(self, start), getattr(self, end)
+            if a is not None and b is not None and b < a:
+                errors.setdefault(end, []).append(
+                    _("La date de fin doit être postérieure ou égale à la date de début.")
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def event_date(self) -> dt.date | dt.datetime | None:
+        return getattr(self, self.event_date_field)
+
+    def event_title(self) -> str:
+        return str(self)
+
+    def event_summary(self) -> str:
+        return ""
+
+
+class ConditionStatus(models.TextChoices):
+    ACTIVE = "active", _("En cours")
+    REMISSION = "remission", _("En rémission")
+    RESOLVED = "resolved", _("Guérie")
+
+
+class Condition(Entry):
+    section = "condition"
+    event_date_field = "start_date"
+    past_date_fields = ("start_date", "end_date")
+    date_ranges = (("start_date", "end_date"),)
+
+    icd10_code = models.CharField(_("code CIM-10"), max_length=8, blank=True)
+    label = models.CharField(_("maladie ou problème de santé"), max_length=200)
+    start_date = models.DateField(_("date de début"), null=True, blank=True)
+    end_date = models.DateField(_("date de fin"), null=True, blank=True)
+    status = models.CharField(
+        _("statut"), max_length=16, choices=ConditionStatus.choices, default=ConditionStatus.ACTIVE
+    )
+    notes = models.TextField(_("remarques"), blank=True, max_length=2000)
+
+    class Meta:
+        verbose_name = _("maladie ou sujet de santé")
+        verbose_name_plural = _("maladies et sujets de santé")
+        indexes = [models.Index(fields=["patient", "deleted_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gte=models.F("start_date")),
+                name="condition_dates_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.icd10_code})" if self.icd10_code else self.label
+
+    def event_summary(self) -> str:
+        return str(self.get_status_display())
+
+
+class Treatment(Entry):
+    section = "treatment"
+    event_date_field = "start_date"
+    past_date_fields = ("start_date",)
+    date_ranges = (("start_date", "end_date"),)
+
+    medicine = models.CharField(_("médicament"), max_length=200)
+    dose = models.CharField(_("dose"), max_length=100, blank=True)
+    frequency = models.CharField(_("fréquence"), max_length=100, blank=True)
+    start_date = models.DateField(_("date de début"), null=True, blank=True)
+    end_date = models.DateField(_("date de fin"), null=True, blank=True)
+    prescriber = models.CharField(_("prescripteur"), max_length=200, blank=True)
+    notes = models.TextField(_("remarques"), blank=True, max_length=2000)
+
+    class Meta:
+        verbose_name = _("traitement")
+        verbose_name_plural = _("traitements")
+        indexes = [models.Index(fields=["patient", "deleted_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gte=models.F("start_date")),
+                name="treatment_dates_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.medicine
+
+    def event_summary(self) -> str:
+        return " · ".join(part for part in (self.dose, self.frequency) if part)
+
+    @property
+    def is_current(self) -> bool:
+        return self.end_date is None or self.end_date >= timezone.localdate()
+
+
+class Hospitalisation(Entry):
+    section = "hospitalisation"
+    event_date_field = "admission_date"
+    past_date_fields = ("admission_date", "discharge_date")
+    date_ranges = (("admission_date", "discharge_date"),)
+
+    place = models.CharField(_("établissement"), max_length=200)
+    admission_date = models.DateField(_("date d’entrée"))
+    discharge_date = models.DateField(_("date de sortie"), null=True, blank=True)
+    reason = models.CharField(_("motif"), max_length=255)
+    notes = models.TextField(_("remarques"), blank=True, max_length=2000)
+
+    class Meta:
+        verbose_name = _("hospitalisation")
+        verbose_name_plural = _("hospitalisations")
+        indexes = [models.Index(fields=["patient", "deleted_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(discharge_date__isnull=True)
+                | Q(discharge_date__gte=models.F("admission_date")),
+                name="hospitalisation_dates_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} — {self.place}"
+
+
+class HandicapKind(models.TextChoices):
+    MOTOR = "moteur", _("Moteur")
+    VISUAL = "visuel", _("Visuel")
+    HEARING = "auditif", _("Auditif")
+    MENTAL = "mental", _("Mental")
+    PSYCHIC = "psychique", _("Psychique")
+    COGNITIVE = "cognitif", _("Cognitif")
+    MULTIPLE = "polyhandicap", _("Polyhandicap")
+    DISABLING_ILLNESS = "maladie_invalidante", _("Maladie invalidante")
+
+
+class Handicap(Entry):
+    section = "handicap"
+    event_date_field = "since"
+    past_date_fields = ("since",)
+
+    kind = models.CharField(_("type de handicap"), max_length=32, choices=HandicapKind.choices)
+    label = models.CharField(_("description"), max_length=200)
+    since = models.DateField(_("depuis le"), null=True, blank=True)
+    recognition = models.CharField(_("reconnaissance (MDPH, taux…)"), max_length=200, blank=True)
+    notes = models.TextField(_("besoins et aménagements"), blank=True, max_length=2000)
+
+    class Meta:
+        verbose_name = _("handicap")
+        verbose_name_plural = _("handicaps")
+        indexes = [models.Index(fields=["patient", "deleted_at"])]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class AllergyKind(models.TextChoices):
+    ALLERGY = "allergy", _("Allergie")
+    INTOLERANCE = "intolerance", _("Intolérance")
+
+
+class Severity(models.TextChoices):
+    MILD = "mild", _("Légère")
+    MODERATE = "moderate", _("Modérée")
+    SEVERE = "severe", _("Sévère")
+    UNKNOWN = "unknown", _("Inconnue")
+
+
+class Allergy(Entry):
+    section = "allergy"
+    event_date_field = "since"
+    past_date_fields = ("since",)
+
+    kind = models.CharField(
+        _("type"), max_length=16, choices=AllergyKind.choices, default=AllergyKind.ALLERGY
+    )
+    substance = models.CharField(_("substance"), max_length=200)
+    reaction = models.CharField(_("réaction"), max_length=255, blank=True)
+    severity = models.CharField(
+        _("gravité"), max_length=16, choices=Severity.choices, default=Severity.UNKNOWN
+    )
+    since = models.DateField(_("depuis le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("allergie ou intolérance")
+        verbose_name_plural = _("allergies et intolérances")
+        indexes = [models.Index(fields=["patient", "deleted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} : {self.substance}"
+
+    def event_summary(self) -> str:
+        return " · ".join(p for p in (self.reaction, str(self.get_severity_display())) if p)
+
+
+class Relative(models.TextChoices):
+    MOTHER = "mother", _("Mère")
+    FATHER = "father", _("Père")
+    SISTER = "sister", _("Sœur")
+    BROTHER = "brother", _("Frère")
+    GRANDMOTHER = "grandmother", _("Grand-mère")
+    GRANDFATHER = "grandfather", _("Grand-père")
+    CHILD = "child", _("Enfant")
+    AUNT = "aunt", _("Tante")
+    UNCLE = "uncle", _("Oncle")
+    OTHER = "other", _("Autre membre de la famille")
+
+
+class FamilyHistory(Entry):
+    section = "family"
+    event_date_field = ""
+
+    relative = models.CharField(_("membre de la famille"), max_length=16, choices=Relative.choices)
+    condition = models.CharField(_("maladie"), max_length=200)
+    age_at_onset = models.PositiveSmallIntegerField(
+        _("âge au début de la maladie"), null=True, blank=True
+    )
+    notes = models.TextField(_("remarques"), blank=True, max_length=2000)
+
+    class Meta:
+        verbose_name = _("antécédent familial")
+        verbose_name_plural = _("antécédents familiaux")
+        indexes = [models.Index(fields=["patient", "deleted_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(age_at_onset__isnull=True) | Q(age_at_onset__lte=120),
+                name="family_age_plausible",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.condition} ({self.get_relative_display()})"
+
+
+class HabitKind(models.TextChoices):
+    TOBACCO = "tobacco", _("Tabac")
+    ALCOHOL = "alcohol", _("Alcool")
+    ACTIVITY = "activity", _("Activité physique")
+    DIET = "diet", _("Alimentation")
+    SLEEP = "sleep", _("Sommeil")
+
+
+# Unit of the optional quantity of each habit, and its plausible ceiling.
+HABIT_UNITS: dict[str, tuple[str, Decimal]] = {
+    HabitKind.TOBACCO: ("cigarettes/jour", Decimal(100)),
+    HabitKind.ALCOHOL: ("verres/semaine", Decimal(200)),
+    HabitKind.ACTIVITY: ("minutes/semaine", Decimal(5000)),
+    HabitKind.DIET: ("", Decimal(0)),
+    HabitKind.SLEEP: ("heures/nuit", Decimal(24)),
+}
+
+
+class Habit(Entry):
+    section = "habit"
+    event_date_field = "since"
+    past_date_fields = ("since", "until")
+    date_ranges = (("since", "until"),)
+
+    kind = models.CharField(_("habitude"), max_length=16, choices=HabitKind.choices)
+    description = models.CharField(_("description"), max_length=255)
+    quantity = models.DecimalField(
+        _("quantité"), max_digits=7, decimal_places=1, null=True, blank=True
+    )
+    since = models.DateField(_("depuis le"), null=True, blank=True)
+    until = models.DateField(_("jusqu’au"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("habitude de vie")
+        verbose_name_plural = _("habitudes de vie")
+        indexes = [models.Index(fields=["patient", "deleted_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__isnull=True) | Q(quantity__gte=0),
+                name="habit_quantity_positive",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} : {self.description}"
+
+    @property
+    def unit(self) -> str:
+        return HABIT_UNITS[self.kind][0]
+
+    def clean(self) -> None:
+        super().clean()
+        if self.quantity is None or not self.kind:
+            return
+        unit, ceiling = HABIT_UNITS[self.kind]
+        if not unit:
+            raise ValidationError(
+                {"quantity": _("Aucune quantité n’est attendue pour cette habitude.")}
+            )
+        if self.quantity < 0 or self.quantity > ceiling:
+            raise ValidationError(
+                {
+                    "quantity": _("Quantité non plausible : entre 0 et %(max)s %(unit)s.")
+                    % {"max": ceiling, "unit": unit}
+                }
+            )
+
+    def event_summary(self) -> str:
+        if self.quantity is None:
+            return ""
+        return f"{self.quantity.normalize():f} {self.unit}".strip()
+
+
+class Vaccination(Entry):
+    section = "vaccination"
+    event_date_field = "date"
+    past_date_fields = ("date",)
+
+    vaccine = models.CharField(_("vaccin"), max_length=200)
+    target_disease = models.CharField(_("maladie ciblée"), max_length=200, blank=True)
+    dose = models.CharField(_("dose"), max_length=60, blank=True)
+    date = models.DateField(_("date de vaccination"))
+    batch_number = models.CharField(_("numéro de lot"), max_length=40, blank=True)
+    vaccinator = models.CharField(_("vaccinateur"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("vaccination")
+        verbose_name_plural = _("vaccinations")
+        indexes = [models.Index(fields=["patient", "deleted_at"])]
+
+    def __str__(self) -> str:
+        return self.vaccine
+
+    def event_summary(self) -> str:
+        return " · ".join(p for p in (self.target_disease, self.dose) if p)
+
+
+class MeasureKind(models.TextChoices):
+    WEIGHT = "weight", _("Poids")
+    HEIGHT = "height", _("Taille")
+    HEART_RATE = "heart_rate", _("Fréquence cardiaque")
+    BLOOD_PRESSURE = "blood_pressure", _("Tension artérielle")
+    BLOOD_GLUCOSE = "blood_glucose", _("Glycémie")
+    TEMPERATURE = "temperature", _("Température")
+    SPO2 = "spo2", _("Saturation en oxygène")
+    HEAD_CIRCUMFERENCE = "head_circumference", _("Périmètre crânien")
+    WAIST = "waist", _("Tour de taille")
+
+
+def _fr(number: Decimal) -> str:
+    return f"{number.normalize():f}".replace(".", ",")
+
+
+class MeasureSpec:
+    """Unit, decimals and plausible range of one kind of measure."""
+
+    def __init__(
+        self,
+        unit: str,
+        low: str,
+        high: str,
+        decimals: int,
+        low2: str | None = None,
+        high2: str | None = None,
+    ) -> None:
+        self.unit = unit
+        self.low = Decimal(low)
+        self.high = Decimal(high)
+        self.decimals = decimals
+        self.low2 = Decimal(low2) if low2 else None
+        self.high2 = Decimal(high2) if high2 else None
+
+
+# Plausible ranges: wide enough for newborns and extreme but real values,
+# narrow enough to catch a typo (2,000 kg, heart rate 0).
+MEASURE_SPECS: dict[str, MeasureSpec] = {
+    MeasureKind.WEIGHT: MeasureSpec("kg", "0.3", "400", 1),
+    MeasureKind.HEIGHT: MeasureSpec("cm", "20", "260", 1),
+    MeasureKind.HEART_RATE: MeasureSpec("bpm", "20", "250", 0),
+    MeasureKind.BLOOD_PRESSURE: MeasureSpec("mmHg", "50", "260", 0, "30", "160"),
+    MeasureKind.BLOOD_GLUCOSE: MeasureSpec("g/L", "0.2", "6", 2),
+    MeasureKind.TEMPERATURE: MeasureSpec("°C", "30", "44", 1),
+    MeasureKind.SPO2: MeasureSpec("%", "50", "100", 0),
+    MeasureKind.HEAD_CIRCUMFERENCE: MeasureSpec("cm", "20", "70", 1),
+    MeasureKind.WAIST: MeasureSpec("cm", "30", "250", 1),
+}
+
+
+class Measure(Entry):
+    """One health measure. Blood pressure uses ``value`` (systolic) and ``value2``.
+
+    BMI is not stored: it is derived from weight and the latest height by
+    ``records.selectors.measure_bmi_series``.
+    """
+
+    section = "measure"
+    event_date_field = "measured_at"
+    past_date_fields = ("measured_at",)
+
+    kind = models.CharField(_("mesure"), max_length=24, choices=MeasureKind.choices)
+    value = models.DecimalField(_("valeur"), max_digits=7, decimal_places=2)
+    value2 = models.DecimalField(
+        _("valeur diastolique"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    measured_at = models.DateTimeField(_("date de la mesure"))
+    notes = models.CharField(_("remarque"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("mesure")
+        verbose_name_plural = _("mesures")
+        indexes = [models.Index(fields=["patient", "kind", "measured_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gt=0), name="measure_value_positive"),
+            models.CheckConstraint(
+                condition=Q(kind="blood_pressure", value2__isnull=False)
+                | (~Q(kind="blood_pressure") & Q(value2__isnull=True)),
+                name="measure_value2_only_for_blood_pressure",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} : {self.display_value}"
+
+    @property
+    def spec(self) -> MeasureSpec:
+        return MEASURE_SPECS[self.kind]
+
+    def clean(self) -> None:
+        super().clean()
+        if self.kind not in MEASURE_SPECS or self.value is None:
+            return
+        spec = self.spec
+        label = self.get_kind_display().lower()
+        if not spec.low <= self.value <= spec.high:
+            raise ValidationError(
+                {
+                    "value": _(
+                        "Valeur non plausible pour la mesure « %(kind)s » : elle doit être comprise entre %(low)s et %(high)s %(unit)s."
+                    )
+                    % {
+                        "kind": label,
+                        "low": _fr(spec.low),
+                        "high": _fr(spec.high),
+                        "unit": spec.unit,
+                    }
+                }
+            )
+        if self.kind == MeasureKind.BLOOD_PRESSURE:
+            if self.value2 is None:
+                raise ValidationError(
+                    {"value2": _("Indiquez aussi la tension diastolique (le chiffre du bas).")}
+                )
+            assert spec.low2 is not None and spec.high2 is not None  # noqa: S101
+            if not spec.low2 <= self.value2 <= spec.high2:
+                raise ValidationError(
+                    {
+                        "value2": _(
+                            "Tension diastolique non plausible : elle doit être comprise entre %(low)s et %(high)s mmHg."
+                        )
+                        % {"low": _fr(spec.low2), "high": _fr(spec.high2)}
+                    }
+                )
+            if self.value2 >= self.value:
+                raise ValidationError(
+                    {
+                        "value2": _(
+                            "La tension diastolique doit être inférieure à la tension systolique."
+                        )
+                    }
+                )
+        elif self.value2 is not None:
+            raise ValidationError({"value2": _("Une seule valeur est attendue pour cette mesure.")})
+
+    @property
+    def unit(self) -> str:
+        return self.spec.unit
+
+    @property
+    def display_value(self) -> str:
+        fmt = f"{{:.{self.spec.decimals}f}}"
+        text = fmt.format(self.value).replace(".", ",")
+        if self.kind == MeasureKind.BLOOD_PRESSURE and self.value2 is not None:
+            text = f"{text}/{fmt.format(self.value2)}"
+        return f"{text} {self.unit}"
+
+    def event_summary(self) -> str:
+        return self.display_value
+
+
+SECTION_MODELS: dict[str, type[Entry]] = {
+    model.section: model
+    for model in (
+        Condition,
+        Treatment,
+        Hospitalisation,
+        Handicap,
+        Allergy,
+        FamilyHistory,
+        Habit,
+        Vaccination,
+        Measure,
+    )
+}
+
+
+class EventKind(models.TextChoices):
+    CONDITION = "condition", _("Maladie")
+    TREATMENT = "treatment", _("Traitement")
+    HOSPITALISATION = "hospitalisation", _("Hospitalisation")
+    HANDICAP = "handicap", _("Handicap")
+    ALLERGY = "allergy", _("Allergie")
+    FAMILY = "family", _("Antécédent familial")
+    HABIT = "habit", _("Habitude de vie")
+    VACCINATION = "vaccination", _("Vaccination")
+    MEASURE = "measure", _("Mesure")
+    DOCUMENT = "document", _("Document")
+    MESSAGE = "message", _("Message")
+    DISPENSATION = "dispensation", _("Délivrance de médicament")
+
+
+class TimelineEvent(models.Model):
+    """One row per event of a record, written by the services ("Mon histoire de santé").
+
+    The row mirrors what the timeline shows so that listing, filtering and
+    paginating is one indexed query, whatever the number of sections.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    source_id = models.BigIntegerField()
+    occurred_at = models.DateTimeField()
+    # True when the source carries no date of its own and occurred_at is its entry date.
+    date_is_entry_date = models.BooleanField(default=False)
+    title = models.CharField(max_length=255)
+    summary = models.CharField(max_length=255, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    author_kind = models.CharField(max_length=16, choices=AuthorKind.choices)
+    author_label = models.CharField(max_length=200, blank=True)
+    deleted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("événement de l’histoire de santé")
+        verbose_name_plural = _("événements de l’histoire de santé")
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "source_id"], name="timeline_one_event_per_source"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["patient", "-occurred_at", "-id"],
+                condition=Q(deleted=False),
+                name="timeline_patient_live_idx",
+            ),
+            models.Index(
+                fields=["patient", "kind", "-occurred_at"], name="timeline_patient_kind_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.title}"

@@ -1,0 +1,161 @@
+"""Reads of the record. Every function takes a ``RecordAccess`` from ``consent.policy``
+and reads through it, so what it returns is already filtered in SQL.
+
+Query counts do not grow with the size of the record: lists are paginated,
+summaries use aggregates and bounded slices.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Max, Q, QuerySet
+
+from records.models import (
+    SECTION_MODELS,
+    Entry,
+    EventKind,
+    Measure,
+    MeasureKind,
+    TimelineEvent,
+)
+
+if TYPE_CHECKING:
+    from consent.policy import RecordAccess
+
+# How each section's list is ordered: newest first by its event date, then by id.
+SECTION_ORDERING: dict[str, tuple[str, ...]] = {
+    "condition": ("-start_date", "-id"),
+    "treatment": ("-start_date", "-id"),
+    "hospitalisation": ("-admission_date", "-id"),
+    "handicap": ("-since", "-id"),
+    "allergy": ("-since", "-id"),
+    "family": ("relative", "-id"),
+    "habit": ("kind", "-since", "-id"),
+    "vaccination": ("-date", "-id"),
+    "measure": ("-measured_at", "-id"),
+}
+
+
+def section_entries(*, access: RecordAccess, section: str) -> QuerySet[Entry]:
+    model = SECTION_MODELS[section]
+    return (
+        access.entries(model)
+        .select_related("author", "author__professional")
+        .order_by(*SECTION_ORDERING[section])
+    )
+
+
+def section_page(*, access: RecordAccess, section: str, page: Any, per_page: int) -> Page[Entry]:
+    paginator = Paginator(section_entries(access=access, section=section), per_page)
+    return paginator.get_page(page)
+
+
+@dataclass
+class SectionSummary:
+    section: str
+    count: int
+    latest: list[Entry] = field(default_factory=list)
+
+
+def dashboard_summary(*, access: RecordAccess, per_section: int = 3) -> list[SectionSummary]:
+    """Count and latest entries of every section: two queries per section, whatever the size."""
+    summaries = []
+    for section, model in SECTION_MODELS.items():
+        if section == "measure":
+            continue
+        qs = access.entries(model)
+        latest = list(qs.order_by(*SECTION_ORDERING[section])[:per_section])
+        count = len(latest) if len(latest) < per_section else qs.count()
+        summaries.append(SectionSummary(section=section, count=count, latest=latest))
+    return summaries
+
+
+def measures_latest(*, access: RecordAccess) -> dict[str, Measure]:
+    """The latest measure of each kind, in two queries."""
+    qs = access.entries(Measure)
+    last_dates = list(qs.values("kind").annotate(last=Max("measured_at")).order_by())
+    if not last_dates:
+        return {}
+    cond = Q()
+    for row in last_dates:
+        cond |= Q(kind=row["kind"], measured_at=row["last"])
+    latest: dict[str, Measure] = {}
+    for m in qs.filter(cond).order_by("kind", "-id"):
+        latest.setdefault(m.kind, m)
+    return latest
+
+
+def timeline_page(
+    *,
+    access: RecordAccess,
+    kinds: list[str] | None,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    page: Any,
+    per_page: int,
+) -> Page[TimelineEvent]:
+    qs = access.timeline()
+    if kinds:
+        qs = qs.filter(kind__in=[k for k in kinds if k in EventKind.values])
+    if date_from:
+        qs = qs.filter(occurred_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(occurred_at__date__lte=date_to)
+    return Paginator(qs.order_by("-occurred_at", "-id"), per_page).get_page(page)
+
+
+@dataclass(frozen=True)
+class Point:
+    at: dt.datetime
+    value: Decimal
+    value2: Decimal | None = None
+
+
+def measure_series(
+    *, access: RecordAccess, kind: str, since: dt.datetime | None = None, limit: int = 500
+) -> list[Point]:
+    """Chronological points of one measure kind (the latest ``limit`` of them)."""
+    qs = access.entries(Measure).filter(kind=kind)
+    if since is not None:
+        qs = qs.filter(measured_at__gte=since)
+    rows = list(
+        qs.order_by("-measured_at", "-id").values_list("measured_at", "value", "value2")[:limit]
+    )
+    rows.reverse()
+    return [Point(at=r[0], value=r[1], value2=r[2]) for r in rows]
+
+
+def bmi_from(weight_kg: Decimal, height_cm: Decimal) -> Decimal:
+    metres = height_cm / Decimal(100)
+    return (weight_kg / (metres * metres)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def measure_bmi_series(*, access: RecordAccess, limit: int = 500) -> list[Point]:
+    """BMI derived for each weight from the latest height measured at or before it.
+
+    BMI is only meaningful for adults with this formula; the caller decides
+    whether to show it (children use growth charts instead).
+    """
+    weights = measure_series(access=access, kind=MeasureKind.WEIGHT, limit=limit)
+    heights = measure_series(access=access, kind=MeasureKind.HEIGHT, limit=limit)
+    points: list[Point] = []
+    h_index = -1
+    for w in weights:
+        while h_index + 1 < len(heights) and heights[h_index + 1].at <= w.at:
+            h_index += 1
+        if h_index >= 0:
+            points.append(Point(at=w.at, value=bmi_from(w.value, heights[h_index].value)))
+    return points
+
+
+def bmi_latest(*, access: RecordAccess) -> Decimal | None:
+    latest = measures_latest(access=access)
+    weight, height = latest.get(MeasureKind.WEIGHT), latest.get(MeasureKind.HEIGHT)
+    if weight is None or height is None:
+        return None
+    return bmi_from(weight.value, height.value)

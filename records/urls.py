@@ -1,0 +1,14 @@
+from django.urls import path
+
+from records.views import patient
+
+app_name = "records"
+
+urlpatterns = [
+    path("", patient.dashboard, name="dashboard"),
+    path("histoire/", patient.timeline, name="timeline"),
+    path("<slug:slug>/", patient.section_list, name="section_list"),
+    path("<slug:slug>/ajouter/", patient.section_add, name="section_add"),
+    path("<slug:slug>/<int:pk>/modifier/", patient.section_edit, name="section_edit"),
+    path("<slug:slug>/<int:pk>/supprimer/", patient.section_delete, name="section_delete"),
+]

@@ -1,0 +1,327 @@
+"""Record pages shared by patients and professionals.
+
+Each handler receives a ``RecordAccess`` already established by the caller
+(``own_record_access`` or ``professional_record_access``); the URL modules
+only decide which. Handlers stay thin: they call selectors and services.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from consent.models import AccessAction
+from consent.policy import RecordAccess
+from records import charts, selectors, services
+from records.forms import TimelineFilterForm
+from records.models import MEASURE_SPECS, MeasureKind
+from records.sections import SECTIONS, SECTIONS_BY_KEY, SECTIONS_BY_SLUG, Section
+from records.templatetags.records_tags import record_reverse
+
+
+def _section_or_404(slug: str) -> Section:
+    try:
+        return SECTIONS_BY_SLUG[slug]
+    except KeyError as exc:
+        raise Http404 from exc
+
+
+def _base_context(access: RecordAccess, **extra: Any) -> dict[str, Any]:
+    return {"access": access, "patient": access.patient, "sections": SECTIONS, **extra}
+
+
+def dashboard(request: HttpRequest, access: RecordAccess) -> HttpResponse:
+    access.log(action=AccessAction.READ, what="dashboard")
+    summaries = selectors.dashboard_summary(access=access)
+    latest_measures = selectors.measures_latest(access=access)
+    events = list(access.timeline().select_related(None).order_by("-occurred_at", "-id")[:5])
+    context = _base_context(
+        access,
+        summaries=[(SECTIONS_BY_KEY[s.section], s) for s in summaries],
+        latest_measures=[
+            (label, latest_measures.get(kind))
+            for kind, label in MeasureKind.choices
+            if kind in latest_measures
+        ],
+        bmi=selectors.bmi_latest(access=access) if not access.patient.is_minor else None,
+        events=events,
+    )
+    return render(request, "records/dashboard.html", context)
+
+
+def section_list(request: HttpRequest, access: RecordAccess, slug: str) -> HttpResponse:
+    section = _section_or_404(slug)
+    access.log(action=AccessAction.READ, what=section.key)
+    page = selectors.section_page(
+        access=access,
+        section=section.key,
+        page=request.GET.get("page"),
+        per_page=settings.MESSPACE_SECTION_PAGE_SIZE,
+    )
+    context = _base_context(access, section=section, page=page)
+    if section.key == "measure":
+        context["charts"] = measure_charts(access)
+    return render(request, "records/section_list.html", context)
+
+
+def section_add(request: HttpRequest, access: RecordAccess, slug: str) -> HttpResponse:
+    section = _section_or_404(slug)
+    if not access.can_write:
+        raise PermissionDenied
+    form = section.form(request.POST or None, initial=_initial_from_query(request, section))
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            services.entry_create(access=access, model=section.model, data=data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("L’élément a été ajouté à votre dossier."))
+            return redirect(record_reverse(access, "section_list", slug))
+    return render(
+        request, "records/section_form.html", _base_context(access, section=section, form=form)
+    )
+
+
+def _initial_from_query(request: HttpRequest, section: Section) -> dict[str, Any]:
+    kind = request.GET.get("kind")
+    if section.key == "measure" and kind in MeasureKind.values:
+        return {"kind": kind}
+    return {}
+
+
+def _apply_errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def section_edit(request: HttpRequest, access: RecordAccess, slug: str, pk: int) -> HttpResponse:
+    section = _section_or_404(slug)
+    entry = access.entry_or_404(section.model, pk)
+    if not access.may_modify(entry):
+        raise PermissionDenied(
+            _(
+                "Cet élément a été saisi par un professionnel de santé : vous ne pouvez pas le modifier."
+            )
+        )
+    form = section.form(request.POST or None, instance=entry)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        # Reload so a refused update leaves the stored row untouched.
+        entry = access.entry_or_404(section.model, pk)
+        try:
+            services.entry_update(access=access, entry=entry, data=data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("L’élément a été modifié."))
+            return redirect(record_reverse(access, "section_list", slug))
+    return render(
+        request,
+        "records/section_form.html",
+        _base_context(access, section=section, form=form, entry=entry),
+    )
+
+
+def section_delete(request: HttpRequest, access: RecordAccess, slug: str, pk: int) -> HttpResponse:
+    section = _section_or_404(slug)
+    entry = access.entry_or_404(section.model, pk)
+    if not access.may_modify(entry):
+        raise PermissionDenied(
+            _(
+                "Cet élément a été saisi par un professionnel de santé : vous ne pouvez pas le supprimer."
+            )
+        )
+    if request.method == "POST":
+        services.entry_delete(access=access, entry=entry)
+        messages.success(request, _("L’élément a été supprimé."))
+        return redirect(record_reverse(access, "section_list", slug))
+    return render(
+        request,
+        "records/section_delete.html",
+        _base_context(access, section=section, entry=entry),
+    )
+
+
+def timeline(request: HttpRequest, access: RecordAccess) -> HttpResponse:
+    access.log(action=AccessAction.READ, what="timeline")
+    form = TimelineFilterForm(request.GET or None)
+    kinds: list[str] | None = None
+    date_from = date_to = None
+    if form.is_bound and form.is_valid():
+        kinds = form.cleaned_data["kind"] or None
+        date_from = form.cleaned_data["date_from"]
+        date_to = form.cleaned_data["date_to"]
+    page = selectors.timeline_page(
+        access=access,
+        kinds=kinds,
+        date_from=date_from,
+        date_to=date_to,
+        page=request.GET.get("page"),
+        per_page=settings.MESSPACE_TIMELINE_PAGE_SIZE,
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "records/timeline.html",
+        _base_context(access, form=form, page=page, pagination_query=query.urlencode()),
+    )
+
+
+@dataclass
+class Chart:
+    kind: str
+    title: str
+    svg: str
+    rows: list[tuple[str, str]]
+
+
+CHART_KINDS = [k for k in MeasureKind.values if k != MeasureKind.HEAD_CIRCUMFERENCE]
+GROWTH_KINDS = [MeasureKind.HEIGHT, MeasureKind.WEIGHT, MeasureKind.HEAD_CIRCUMFERENCE]
+
+
+def measure_charts(access: RecordAccess) -> list[Chart]:
+    """One chart per measure kind over time; for children, growth against age."""
+    out: list[Chart] = []
+    patient = access.patient
+    child = patient.is_minor
+    labels = dict(MeasureKind.choices)
+    for kind in MeasureKind.values:
+        points = selectors.measure_series(access=access, kind=kind)
+        if not points:
+            continue
+        spec = MEASURE_SPECS[kind]
+        title = str(labels[kind])
+        if child and kind in GROWTH_KINDS:
+            out.append(
+                _growth_chart(kind, title, points, patient.birth_date, spec.unit, spec.decimals)
+            )
+            continue
+        if kind == MeasureKind.HEAD_CIRCUMFERENCE:
+            continue
+        xs, x_labels = charts.time_axis([p.at for p in points])
+        series = [
+            charts.Series(
+                _("Systolique") if kind == MeasureKind.BLOOD_PRESSURE else title,
+                list(zip(xs, [float(p.value) for p in points], strict=True)),
+            )
+        ]
+        if kind == MeasureKind.BLOOD_PRESSURE:
+            series.append(
+                charts.Series(
+                    _("Diastolique"),
+                    list(zip(xs, [float(p.value2 or 0) for p in points], strict=True)),
+                    charts.COLOR_2,
+                )
+            )
+        desc = charts.describe(
+            [p.value for p in points],
+            spec.unit,
+            spec.decimals,
+            timezone.localtime(points[0].at).date(),
+            timezone.localtime(points[-1].at).date(),
+        )
+        svg = charts.line_chart(
+            chart_id=f"chart-{kind}",
+            title=_("%(kind)s au fil du temps") % {"kind": title},
+            description=desc,
+            series=series,
+            x_labels=x_labels,
+            unit=spec.unit,
+            decimals=spec.decimals,
+        )
+        rows = [
+            (
+                timezone.localtime(p.at).strftime("%d/%m/%Y %H:%M"),
+                _value_text(p.value, p.value2, spec.decimals, spec.unit),
+            )
+            for p in reversed(points[-50:])
+        ]
+        out.append(Chart(kind=kind, title=title, svg=svg, rows=rows))
+    if not child:
+        bmi = selectors.measure_bmi_series(access=access)
+        if bmi:
+            xs, x_labels = charts.time_axis([p.at for p in bmi])
+            desc = charts.describe(
+                [p.value for p in bmi],
+                "kg/m²",
+                1,
+                timezone.localtime(bmi[0].at).date(),
+                timezone.localtime(bmi[-1].at).date(),
+            )
+            svg = charts.line_chart(
+                chart_id="chart-bmi",
+                title=_("Indice de masse corporelle (IMC) au fil du temps"),
+                description=desc,
+                series=[
+                    charts.Series("IMC", list(zip(xs, [float(p.value) for p in bmi], strict=True)))
+                ],
+                x_labels=x_labels,
+                unit="kg/m²",
+                decimals=1,
+            )
+            rows = [
+                (
+                    timezone.localtime(p.at).strftime("%d/%m/%Y"),
+                    _value_text(p.value, None, 1, "kg/m²"),
+                )
+                for p in reversed(bmi[-50:])
+            ]
+            out.append(Chart(kind="bmi", title=_("IMC (calculé)"), svg=svg, rows=rows))
+    return out
+
+
+def _value_text(value: Decimal, value2: Decimal | None, decimals: int, unit: str) -> str:
+    text = f"{value:.{decimals}f}".replace(".", ",")
+    if value2 is not None:
+        text += "/" + f"{value2:.{decimals}f}".replace(".", ",")
+    return f"{text} {unit}"
+
+
+def _growth_chart(
+    kind: str, title: str, points: list[selectors.Point], birth: dt.date, unit: str, decimals: int
+) -> Chart:
+    ages = [((timezone.localtime(p.at).date() - birth).days / 365.25) for p in points]
+    xy = list(zip(ages, [float(p.value) for p in points], strict=True))
+    max_age = max(ages) if ages else 1
+    step = 1 if max_age <= 6 else 2
+    x_labels = [(float(a), _("%(n)s an(s)") % {"n": a}) for a in range(0, int(max_age) + 1, step)]
+    desc = _(
+        "Courbe de croissance : %(kind)s selon l’âge, %(n)d mesure(s), de %(a0)s à %(a1)s ans."
+    ) % {
+        "kind": title.lower(),
+        "n": len(points),
+        "a0": f"{min(ages):.1f}".replace(".", ","),
+        "a1": f"{max_age:.1f}".replace(".", ","),
+    }
+    svg = charts.line_chart(
+        chart_id=f"growth-{kind}",
+        title=_("%(kind)s selon l’âge") % {"kind": title},
+        description=desc,
+        series=[charts.Series(title, xy)],
+        x_labels=x_labels,
+        unit=unit,
+        decimals=decimals,
+    )
+    rows = [
+        (
+            _("%(age)s ans") % {"age": f"{a:.1f}".replace(".", ",")},
+            _value_text(p.value, None, decimals, unit),
+        )
+        for a, p in reversed(list(zip(ages, points, strict=True)))
+    ][:50]
+    return Chart(kind=kind, title=_("%(kind)s selon l’âge") % {"kind": title}, svg=svg, rows=rows)

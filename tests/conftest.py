@@ -1,0 +1,80 @@
+"""Shared fixtures. The named people follow the house style:
+
+- alice: a patient with a login and an active record;
+- bob: alice's general practitioner (open care relationship);
+- charlie: a general practitioner with no link to alice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_static.models import StaticDevice
+
+from messpace.accounts.models import Professional, User
+from messpace.factories import (
+    CareRelationshipFactory,
+    PatientUserFactory,
+    ProfessionalFactory,
+)
+from records.models import Patient
+
+
+@pytest.fixture
+def alice(db: None) -> Patient:
+    return PatientUserFactory(
+        given_names="Alice Marie", birth_names="MARTIN", user__email="alice@exemple.fr"
+    )
+
+
+@pytest.fixture
+def bob(db: None, alice: Patient) -> Professional:
+    pro = ProfessionalFactory(
+        user__email="bob@exemple.fr", user__first_name="Bob", user__last_name="Durand"
+    )
+    CareRelationshipFactory(professional=pro, patient=alice)
+    return pro
+
+
+@pytest.fixture
+def charlie(db: None) -> Professional:
+    return ProfessionalFactory(
+        user__email="charlie@exemple.fr", user__first_name="Charlie", user__last_name="Petit"
+    )
+
+
+def _verified_login(client: Client, user: User) -> Client:
+    """Log in as ``user`` with the second factor satisfied (as after a valid code)."""
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    if user.requires_two_factor:
+        device, _ = StaticDevice.objects.get_or_create(
+            user=user, name="test", defaults={"confirmed": True}
+        )
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def login() -> Callable[[Client, User], Client]:
+    return _verified_login
+
+
+@pytest.fixture
+def alice_client(client: Client, alice: Patient) -> Client:
+    assert alice.user is not None
+    return _verified_login(client, alice.user)
+
+
+@pytest.fixture
+def bob_client(client: Client, bob: Professional) -> Client:
+    return _verified_login(client, bob.user)
+
+
+@pytest.fixture
+def charlie_client(client: Client, charlie: Professional) -> Client:
+    return _verified_login(client, charlie.user)

@@ -1,0 +1,25 @@
+"""Test settings: the real settings, with the test environment's defaults.
+
+The suite runs against real PostgreSQL and Redis. Every value can still be
+overridden from the environment (``make test`` passes them explicitly).
+"""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/messpace")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("SECURE_COOKIES", "false")
+os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+os.environ.setdefault("MESSPACE_VAR_DIR", "/tmp/messpace-test-var")  # noqa: S108
+
+from messpace.settings import *  # noqa: E402,F403
+
+# Fast hashing keeps the suite quick; password validation still runs.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303
+# Tests run tasks through a real worker only where they say so.
+CELERY_TASK_ALWAYS_EAGER = True
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+WHITENOISE_USE_FINDERS = True
