@@ -51,7 +51,7 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
     password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
 
     @factory.post_generation
-    def _save(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+    def _save(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create:
             obj.save()
 
@@ -77,7 +77,7 @@ class PatientFactory(factory.django.DjangoModelFactory[Patient]):
     user = None
 
     @factory.post_generation
-    def record_state(obj: Patient, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+    def record_state(obj: Patient, create: bool, extracted: Any, **kwargs: Any) -> None:
         if not create:
             return
         state = extracted or RecordState.ACTIVE

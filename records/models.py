@@ -22,7 +22,6 @@ from django.utils.translation import gettext_lazy as _
 
 from messpace.accounts.validators import validate_nir, validate_phone
 
-
 # Opening angle bracket followed by something tag-like: "<b>", "</p>", "<!--", "<?php".
 MARKUP_RE = re.compile(r"<\s*[a-zA-Z/!?]")
 EARLIEST_DATE = dt.date(1900, 1, 1)
@@ -166,6 +165,9 @@ class RecordTransition(models.Model):
         ordering = ["at", "id"]
         verbose_name = _("changement d’état du dossier")
         verbose_name_plural = _("changements d’état du dossier")
+
+    def __str__(self) -> str:
+        return f"{self.from_state or '∅'} → {self.to_state} ({self.at:%Y-%m-%d})"
 
 
 class AuthorKind(models.TextChoices):

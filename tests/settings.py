@@ -15,10 +15,10 @@ os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 os.environ.setdefault("MESSPACE_VAR_DIR", "/tmp/messpace-test-var")  # noqa: S108
 
-from messpace.settings import *  # noqa: E402,F403
+from messpace.settings import *  # noqa: F403
 
 # Fast hashing keeps the suite quick; password validation still runs.
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests run tasks through a real worker only where they say so.
 CELERY_TASK_ALWAYS_EAGER = True
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

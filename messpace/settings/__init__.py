@@ -33,7 +33,7 @@ VAR_DIR = Path(env_str("MESSPACE_VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = env_bool("DEBUG", False)
 # Embedded mode: no DATABASE_URL, so SQLite under var/ and everything in-process.
 EMBEDDED = env_optional("DATABASE_URL") is None
-_INSECURE_DEV_KEY = "insecure-embedded-mode-key-do-not-use-in-production"  # noqa: S105
+_INSECURE_DEV_KEY = "insecure-embedded-mode-key-do-not-use-in-production"
 SECRET_KEY = env_str("SECRET_KEY", _INSECURE_DEV_KEY)
 if SECRET_KEY == _INSECURE_DEV_KEY and not EMBEDDED:
     raise ImproperlyConfigured("SECRET_KEY must be set when DATABASE_URL is set.")

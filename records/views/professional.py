@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from functools import wraps
-from urllib.parse import urlencode
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
