@@ -52,8 +52,8 @@ typecheck: install
 
 ## messages: extract and compile translations (needs GNU gettext)
 messages: install
-	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=var --no-obsolete
-	$(BIN)/python manage.py compilemessages --ignore=.venv
+	DEBUG=true $(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=var --ignore=tests --ignore=bench --no-obsolete
+	DEBUG=true $(BIN)/python manage.py compilemessages --ignore=.venv
 
 ## bench: page benchmarks on PostgreSQL (prints figures, ratio last)
 bench: install

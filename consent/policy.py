@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, Manager, OuterRef, QuerySet
 from django.http import Http404
 
 from consent.models import AccessAction, AccessBasis, AccessLog, CareRelationship
@@ -48,12 +48,13 @@ class RecordAccess:
 
     def entries(self, model: type[E]) -> QuerySet[E]:
         """Live entries of one section this actor may read, filtered in SQL."""
-        return model.live.filter(patient=self.patient)  # type: ignore[attr-defined,no-any-return]
+        manager: Manager[E] = model.live  # type: ignore[assignment]
+        return manager.filter(patient=self.patient)
 
     def entry_or_404(self, model: type[E], entry_id: int) -> E:
         try:
             return self.entries(model).get(pk=entry_id)
-        except model.DoesNotExist as exc:  # type: ignore[attr-defined]
+        except model.DoesNotExist as exc:
             raise Http404 from exc
 
     def timeline(self) -> QuerySet[TimelineEvent]:

@@ -88,7 +88,7 @@ class PatientFactory(factory.django.DjangoModelFactory[Patient]):
 class PatientUserFactory(PatientFactory):
     """A patient who has a login, the user's names matching the identity."""
 
-    user = factory.SubFactory(
+    user = factory.SubFactory(  # type: ignore[assignment]
         UserFactory,
         first_name=factory.SelfAttribute("..given_names"),
         last_name=factory.SelfAttribute("..birth_names"),

@@ -7,9 +7,9 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return render(request, "home.html")
-    if user.is_professional:  # type: ignore[union-attr]
+    if user.is_professional:
         return redirect("pro:patient_list")
-    if user.is_patient:  # type: ignore[union-attr]
+    if user.is_patient:
         return redirect("records:dashboard")
     if user.is_staff:
         return redirect("admin:index")
