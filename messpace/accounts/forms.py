@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import authenticate
+from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
@@ -31,12 +32,16 @@ class LoginForm(DsfrBaseForm):
         data = super().clean() or {}
         email, password = data.get("email"), data.get("password")
         if email and password:
-            user = authenticate(self.request, username=email.lower(), password=password)
+            # Passed as ``email`` (the USERNAME_FIELD), not ``username``: django-axes
+            # reads the credential named AXES_USERNAME_FORM_FIELD ("email") to key
+            # its lockout; under another name every failure was recorded without
+            # an email and the right password still got through a lockout.
+            user = authenticate(self.request, email=email.lower(), password=password)
             if user is None or not user.is_active:
                 raise forms.ValidationError(
                     _("Adresse électronique ou mot de passe incorrect."), code="invalid_login"
                 )
-            self.user = user  # type: ignore[assignment]
+            self.user = user
         return data
 
 
@@ -54,3 +59,7 @@ class OTPTokenForm(DsfrBaseForm):
 
     def clean_token(self) -> str:
         return str(self.cleaned_data["token"]).strip().replace(" ", "").lower()
+
+
+class PasswordChangeForm(DsfrBaseForm, DjangoPasswordChangeForm):
+    """Django's password change form (old password, validators), with DSFR markup."""

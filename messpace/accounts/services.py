@@ -7,6 +7,7 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 from django_otp import devices_for_user
+from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from qsessions.models import Session
@@ -16,10 +17,34 @@ from messpace.accounts.models import User
 BACKUP_CODE_COUNT = 10
 TOTP_DEVICE_NAME = "application"
 BACKUP_DEVICE_NAME = "codes de secours"
+TOTP_DIGITS = 6  # django-otp's default, which enrolment never changes
 
 
 def user_has_two_factor(user: User) -> bool:
     return any(True for _ in devices_for_user(user, confirmed=True))
+
+
+def two_factor_verify(*, user: User, token: str) -> Device | None:
+    """Return the confirmed device that accepts ``token`` (consuming it), or None.
+
+    A 6-digit code goes to the authenticator app, anything else to the backup
+    codes. Trying every device with every token (``django_otp.match_token``)
+    would count a mistyped app code as a failure against the backup codes too,
+    until django-otp's growing throttle locks them out. The rows are locked so
+    two concurrent requests cannot both spend the same backup code.
+    """
+    token = token.strip().replace(" ", "").lower()
+    model: type[Device] = TOTPDevice if _looks_like_totp(token) else StaticDevice
+    with transaction.atomic():
+        devices = model.objects.filter(user=user, confirmed=True).select_for_update()
+        for device in devices:
+            if device.verify_token(token):
+                return device
+    return None
+
+
+def _looks_like_totp(token: str) -> bool:
+    return token.isdigit() and len(token) == TOTP_DIGITS
 
 
 def totp_device_start(*, user: User) -> TOTPDevice:
@@ -78,8 +103,14 @@ def sessions_active(*, user: User) -> list[Session]:
 
 
 def session_end(*, user: User, session_key: str) -> bool:
-    """End one of the user's own sessions (in the database and the cache)."""
-    sessions = Session.objects.filter(user=user, session_key=session_key)
-    found = sessions.exists()
-    sessions.delete()
-    return found
+    """End one of the user's own sessions (in the database and the cache).
+
+    Returns False, touching nothing, when the key is unknown or belongs to
+    someone else.
+    """
+    session = Session.objects.filter(user=user, session_key=session_key).first()
+    if session is None:
+        # Not a queryset delete: qsessions would send Redis an empty DEL and fail.
+        return False
+    session.delete()
+    return True

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from messpace.accounts import views
+from messpace.accounts.forms import PasswordChangeForm
 
 app_name = "accounts"
 
@@ -17,6 +18,7 @@ urlpatterns = [
     path(
         "compte/mot-de-passe/",
         auth_views.PasswordChangeView.as_view(
+            form_class=PasswordChangeForm,
             template_name="accounts/password_change.html",
             success_url=reverse_lazy("accounts:security"),
         ),

@@ -12,7 +12,8 @@ from stdnum.fr import nir as stdnum_nir
 
 def normalize_nir(value: str) -> str:
     """Strip spaces, dots and dashes; upper-case the Corsican department letters."""
-    return stdnum_nir.compact(value or "").upper()
+    # stdnum's compact() only strips spaces and dots.
+    return stdnum_nir.compact((value or "").replace("-", "")).upper()
 
 
 def validate_nir(value: str) -> None:

@@ -9,14 +9,16 @@ import segno
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from django_otp import devices_for_user, match_token
+from django_otp import devices_for_user
 from django_otp import login as otp_login
+from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from messpace.accounts import services
@@ -24,8 +26,13 @@ from messpace.accounts.forms import LoginForm, OTPTokenForm
 from messpace.accounts.models import User
 
 PENDING_KEY = "_pending_login"
+FRESH_CODES_KEY = "_fresh_backup_codes"
+NEXT_AFTER_CODES_KEY = "_next_after_backup_codes"
 PENDING_TTL_SECONDS = 300
 AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
+WRONG_CODE_MESSAGE = gettext_lazy(
+    "Ce code n’est pas valide ou a expiré. Réessayez avec un nouveau code."
+)
 
 
 def lockout_response(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -56,7 +63,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 "next": _safe_next(request),
             }
             return redirect("accounts:login_code")
-        return _complete_login(request, user, device=None, next_url=_safe_next(request))
+        _complete_login(request, user, device=None)
+        return redirect(_safe_next(request))
     return render(
         request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")}
     )
@@ -71,29 +79,26 @@ def _pending_user(request: HttpRequest) -> tuple[User | None, str]:
     return user, pending.get("next") or reverse("home")
 
 
-def _complete_login(
-    request: HttpRequest, user: User, *, device: Any, next_url: str
-) -> HttpResponseRedirect:
+def _complete_login(request: HttpRequest, user: User, *, device: Device | None) -> None:
     request.session.pop(PENDING_KEY, None)
     login(request, user, backend=AUTH_BACKEND)  # cycles the session key
     if device is not None:
         otp_login(request, device)
-    return redirect(next_url)
 
 
 def login_code_view(request: HttpRequest) -> HttpResponse:
     """Second step: a code from the authenticator app or a backup code.
 
-    A user who must use two-factor but has no device yet enrols here first.
+    A user who must use two-factor but has no device yet enrols here first,
+    then sees their backup codes once before going on.
     """
     user, next_url = _pending_user(request)
     if user is None:
         messages.info(request, _("Votre connexion a expiré, veuillez recommencer."))
         return redirect("accounts:login")
-    has_device = services.user_has_two_factor(user)
     form = OTPTokenForm(request.POST or None)
     enrolment: TOTPDevice | None = None
-    if not has_device:
+    if not services.user_has_two_factor(user):
         enrolment = TOTPDevice.objects.filter(user=user, confirmed=False).first()
         if enrolment is None:
             enrolment = services.totp_device_start(user=user)
@@ -102,16 +107,16 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
         if enrolment is not None:
             if services.totp_device_confirm(device=enrolment, token=token):
                 codes = services.backup_codes_regenerate(user=user)
-                response = _complete_login(request, user, device=enrolment, next_url=next_url)
-                request.session["_fresh_backup_codes"] = codes
-                return redirect("accounts:backup_codes") if codes else response
+                _complete_login(request, user, device=enrolment)
+                request.session[FRESH_CODES_KEY] = codes
+                request.session[NEXT_AFTER_CODES_KEY] = next_url
+                return redirect("accounts:backup_codes")
         else:
-            device = match_token(user, token)
+            device = services.two_factor_verify(user=user, token=token)
             if device is not None:
-                return _complete_login(request, user, device=device, next_url=next_url)
-        form.add_error(
-            "token", _("Ce code n’est pas valide ou a expiré. Réessayez avec un nouveau code.")
-        )
+                _complete_login(request, user, device=device)
+                return redirect(next_url)
+        form.add_error("token", WRONG_CODE_MESSAGE)
     context: dict[str, Any] = {"form": form, "enrolment": enrolment}
     if enrolment is not None:
         context["qr_svg"] = _qr_svg(enrolment)
@@ -130,10 +135,11 @@ def _qr_svg(device: TOTPDevice) -> str:
     return str(qr.svg_inline(scale=4, title=_("QR code à scanner avec votre application")))
 
 
+@require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        logout(request)
-        messages.success(request, _("Vous êtes déconnecté."))
+    # POST only: a prefetched link or an <img src> must not end the session.
+    logout(request)
+    messages.success(request, _("Vous êtes déconnecté."))
     return redirect("accounts:login")
 
 
@@ -165,12 +171,10 @@ def two_factor_enrol_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if services.totp_device_confirm(device=device, token=form.cleaned_data["token"]):
             otp_login(request, device)
-            request.session["_fresh_backup_codes"] = services.backup_codes_regenerate(user=user)
+            request.session[FRESH_CODES_KEY] = services.backup_codes_regenerate(user=user)
             messages.success(request, _("La validation en deux étapes est activée."))
             return redirect("accounts:backup_codes")
-        form.add_error(
-            "token", _("Ce code n’est pas valide ou a expiré. Réessayez avec un nouveau code.")
-        )
+        form.add_error("token", WRONG_CODE_MESSAGE)
     return render(
         request,
         "accounts/enrol.html",
@@ -184,10 +188,11 @@ def backup_codes_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not request.user.is_verified():  # type: ignore[union-attr]
             return redirect("accounts:security")
-        request.session["_fresh_backup_codes"] = services.backup_codes_regenerate(user=user)
+        request.session[FRESH_CODES_KEY] = services.backup_codes_regenerate(user=user)
         return redirect("accounts:backup_codes")
-    codes = request.session.pop("_fresh_backup_codes", None)
-    return render(request, "accounts/backup_codes.html", {"codes": codes})
+    codes = request.session.pop(FRESH_CODES_KEY, None)
+    next_url = request.session.pop(NEXT_AFTER_CODES_KEY, None) or reverse("home")
+    return render(request, "accounts/backup_codes.html", {"codes": codes, "next_url": next_url})
 
 
 @login_required

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "messpace.accounts.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "qsessions.middleware.SessionMiddleware",
@@ -221,9 +222,14 @@ OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "messpace")
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The credential axes reads as "username": LoginForm authenticates with email=…
+AXES_USERNAME_FORM_FIELD = "email"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "messpace.accounts.views.lockout_response"
-AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+# Number of reverse proxies in front of Django; TrustedProxyMiddleware then takes
+# the client address from X-Forwarded-For (django-ipware is not installed, so
+# axes' own AXES_IPWARE_* settings would be ignored).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
 SESSION_ENGINE = "qsessions.backends.cached_db"
