@@ -7,12 +7,12 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from dsfr.forms import DsfrBaseForm
 
 from messpace.accounts.models import User
+from messpace.forms import MesspaceForm
 
 
-class LoginForm(DsfrBaseForm):
+class LoginForm(MesspaceForm):
     email = forms.EmailField(
         label=_("Adresse électronique"),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
@@ -45,7 +45,7 @@ class LoginForm(DsfrBaseForm):
         return data
 
 
-class OTPTokenForm(DsfrBaseForm):
+class OTPTokenForm(MesspaceForm):
     token = forms.CharField(
         label=_("Code de vérification"),
         help_text=_(
@@ -61,5 +61,5 @@ class OTPTokenForm(DsfrBaseForm):
         return str(self.cleaned_data["token"]).strip().replace(" ", "").lower()
 
 
-class PasswordChangeForm(DsfrBaseForm, DjangoPasswordChangeForm):
+class PasswordChangeForm(MesspaceForm, DjangoPasswordChangeForm):
     """Django's password change form (old password, validators), with DSFR markup."""

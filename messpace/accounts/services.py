@@ -114,3 +114,13 @@ def session_end(*, user: User, session_key: str) -> bool:
         return False
     session.delete()
     return True
+
+
+def sessions_end_others(*, user: User, keep: str | None) -> int:
+    """End every session of the user but ``keep`` (after a security change)."""
+    others = list(
+        Session.objects.filter(user=user).exclude(session_key=keep or "").only("session_key")
+    )
+    for session in others:
+        session.delete()
+    return len(others)

@@ -171,6 +171,8 @@ def two_factor_enrol_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if services.totp_device_confirm(device=device, token=form.cleaned_data["token"]):
             otp_login(request, device)
+            # Sessions opened before two-factor was on never showed a code: close them.
+            services.sessions_end_others(user=user, keep=request.session.session_key)
             request.session[FRESH_CODES_KEY] = services.backup_codes_regenerate(user=user)
             messages.success(request, _("La validation en deux étapes est activée."))
             return redirect("accounts:backup_codes")

@@ -104,7 +104,6 @@ TEMPLATES = [
     },
 ]
 FORM_RENDERER = "dsfr.forms.DsfrDjangoTemplates"
-DSFR_MARK_OPTIONAL_FIELDS = True
 
 # --- Database -------------------------------------------------------------
 _database_url = env_optional("DATABASE_URL")

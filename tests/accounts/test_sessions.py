@@ -193,3 +193,30 @@ def test_verified_professional_session_is_let_through(bob_client: Client) -> Non
 
 def test_patient_without_two_factor_is_let_through(alice_client: Client) -> None:
     assert alice_client.get(SECURITY).status_code == 200
+
+
+def test_enabling_two_factor_closes_the_patients_other_sessions(db, client) -> None:
+    """GIVEN a patient logged in on two devices WHEN they turn on two-factor on one
+    THEN the other session, which never showed a code, is closed."""
+    from django.test import Client
+    from django.urls import reverse
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from qsessions.models import Session
+
+    from messpace.factories import PatientUserFactory
+
+    patient = PatientUserFactory()
+    other = Client()
+    other.force_login(patient.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(patient.user, backend="django.contrib.auth.backends.ModelBackend")
+    assert Session.objects.filter(user=patient.user).count() == 2
+
+    client.get(reverse("accounts:enrol"))
+    device = TOTPDevice.objects.get(user=patient.user, confirmed=False)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    response = client.post(reverse("accounts:enrol"), {"token": f"{totp.token():0{device.digits}d}"})
+
+    assert response.status_code == 302
+    assert Session.objects.filter(user=patient.user).count() == 1
+    assert other.get(reverse("records:dashboard")).status_code == 302
