@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
+from django.utils import timezone
+
 WIDTH, HEIGHT = 640, 260
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 56, 16, 16, 40
 # DSFR blue-france and red-marianne: contrast above 4.5:1 on white.
@@ -123,7 +125,11 @@ def line_chart(
 
 
 def time_axis(points: Sequence[dt.datetime]) -> tuple[list[float], list[tuple[float, str]]]:
-    """Convert datetimes to day numbers and choose up to 6 date labels."""
+    """Convert datetimes to day numbers and choose up to 6 date labels.
+
+    Labels are local dates: a measure taken at 00:30 in Paris is labelled
+    with that day, not with the day before as its UTC time would say.
+    """
     xs = [p.timestamp() / 86400 for p in points]
     if not xs:
         return xs, []
@@ -133,7 +139,7 @@ def time_axis(points: Sequence[dt.datetime]) -> tuple[list[float], list[tuple[fl
     fmt = "%d/%m/%Y" if span_days > 60 else "%d/%m"
     for i in range(count):
         idx = round(i * (len(xs) - 1) / max(count - 1, 1))
-        labels.append((xs[idx], points[idx].strftime(fmt)))
+        labels.append((xs[idx], timezone.localtime(points[idx]).strftime(fmt)))
     return xs, labels
 
 

@@ -39,7 +39,7 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
 
 
-class EntryForm(DsfrBaseForm, forms.ModelForm):  # type: ignore[misc]
+class EntryForm(DsfrBaseForm, forms.ModelForm):
     """Base of every section form: DSFR rendering, dates as native pickers."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -65,18 +65,6 @@ class ConditionForm(EntryForm):
         model = Condition
         fields = ["label", "icd10_code", "status", "start_date", "end_date", "notes"]
         help_texts = {"icd10_code": _("Facultatif, par exemple E11.9 pour un diabète de type 2.")}
-
-    def clean_icd10_code(self) -> str:
-        code = str(self.cleaned_data.get("icd10_code") or "").strip().upper()
-        import re
-
-        if code and not re.fullmatch(r"[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?", code):
-            raise forms.ValidationError(
-                _(
-                    "Code CIM-10 non reconnu : une lettre, deux chiffres, puis éventuellement un point et une précision (ex. J45.0)."
-                )
-            )
-        return code
 
 
 class TreatmentForm(EntryForm):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,6 +26,8 @@ from messpace.accounts.validators import validate_nir, validate_phone
 # Opening angle bracket followed by something tag-like: "<b>", "</p>", "<!--", "<?php".
 MARKUP_RE = re.compile(r"<\s*[a-zA-Z/!?]")
 EARLIEST_DATE = dt.date(1900, 1, 1)
+# ICD-10 code: chapter letter, two digits, optional subdivision ("E11", "J45.0", "S72.00").
+ICD10_RE = re.compile(r"[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?")
 
 
 def _as_date(value: dt.date | dt.datetime) -> dt.date:
@@ -199,7 +202,7 @@ class Entry(models.Model):
     )
 
     objects = models.Manager()
-    live: ClassVar[LiveEntryManager] = LiveEntryManager()  # type: ignore[assignment]
+    live: ClassVar[LiveEntryManager] = LiveEntryManager()
 
     # Set by each section: the timeline kind and which field dates the event.
     section: ClassVar[str] = ""
@@ -217,23 +220,48 @@ class Entry(models.Model):
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
 
-    def clean(self) -> None:
-        """Rules shared by every section: no markup, text within limits, dates plausible."""
-        errors: dict[str, list[str]] = {}
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        """Field rules shared by every section: no markup, text within limits.
+
+        Runs here rather than in ``clean`` so that a field a form already
+        rejected (it is then in ``exclude``) is not reported twice.
+        """
+        errors: dict[str, list[Any]] = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        skip = set(exclude or ()) | set(errors)
         for field in self._meta.concrete_fields:
+            if field.name in skip:
+                continue
             value = getattr(self, field.attname)
-            if isinstance(field, models.CharField | models.TextField) and isinstance(value, str):
-                if MARKUP_RE.search(value):
-                    errors.setdefault(field.name, []).append(
-                        _("Les balises HTML ou le code ne sont pas acceptés dans ce champ.")
+            if not isinstance(field, models.CharField | models.TextField) or not isinstance(
+                value, str
+            ):
+                continue
+            if MARKUP_RE.search(value):
+                errors.setdefault(field.name, []).append(
+                    _("Les balises HTML ou le code ne sont pas acceptés dans ce champ.")
+                )
+            # A CharField's own validator already checks its length; a TextField has none.
+            elif (
+                isinstance(field, models.TextField)
+                and field.max_length
+                and len(value) > field.max_length
+            ):
+                errors.setdefault(field.name, []).append(
+                    _(
+                        "Ce texte est trop long : %(max)d caractères au maximum (actuellement %(len)d)."
                     )
-                if field.max_length and len(value) > field.max_length:
-                    errors.setdefault(field.name, []).append(
-                        _(
-                            "Ce texte est trop long : %(max)d caractères au maximum (actuellement %(len)d)."
-                        )
-                        % {"max": field.max_length, "len": len(value)}
-                    )
+                    % {"max": field.max_length, "len": len(value)}
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def clean(self) -> None:
+        """Dates plausible and ordered, then the section's own rules (``clean_section``)."""
+        errors: dict[str, list[Any]] = {}
         today = timezone.localdate()
         for name in self.past_date_fields:
             value = getattr(self, name)
@@ -249,14 +277,25 @@ class Entry(models.Model):
                 )
         for start, end in self.date_ranges:
             a, b = getattr(self, start), getattr(self, end)
-            if a is not None and b is not None and b < a:
+            if a is not None and b is not None and b < a and end not in errors:
                 errors.setdefault(end, []).append(
                     _("La date de fin doit être postérieure ou égale à la date de début.")
                 )
+        # The section's rules run even when a date is wrong, so every mistake shows at once.
+        try:
+            self.clean_section()
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
 
+    def clean_section(self) -> None:
+        """Rules of one section; raise ``ValidationError`` with French messages per field."""
+
     def event_date(self) -> dt.date | dt.datetime | None:
+        # Sections without a date of their own (family history) have no field to read.
+        if not self.event_date_field:
+            return None
         return getattr(self, self.event_date_field)
 
     def event_title(self) -> str:
@@ -302,6 +341,21 @@ class Condition(Entry):
 
     def __str__(self) -> str:
         return f"{self.label} ({self.icd10_code})" if self.icd10_code else self.label
+
+    def clean_section(self) -> None:
+        # Normalised here so that every way in (form, service, import) stores "J45.0".
+        self.icd10_code = (self.icd10_code or "").strip().upper()
+        # Markup is already reported by clean_fields; one message per mistake is enough.
+        if MARKUP_RE.search(self.icd10_code):
+            return
+        if self.icd10_code and not ICD10_RE.fullmatch(self.icd10_code):
+            raise ValidationError(
+                {
+                    "icd10_code": _(
+                        "Code CIM-10 non reconnu : une lettre, deux chiffres, puis éventuellement un point et une précision (ex. J45.0)."
+                    )
+                }
+            )
 
     def event_summary(self) -> str:
         return str(self.get_status_display())
@@ -456,6 +510,10 @@ class Relative(models.TextChoices):
     OTHER = "other", _("Autre membre de la famille")
 
 
+# Oldest plausible age, as the database constraint family_age_plausible also says.
+MAX_AGE = 120
+
+
 class FamilyHistory(Entry):
     section = "family"
     event_date_field = ""
@@ -480,6 +538,17 @@ class FamilyHistory(Entry):
 
     def __str__(self) -> str:
         return f"{self.condition} ({self.get_relative_display()})"
+
+    def clean_section(self) -> None:
+        if self.age_at_onset is not None and self.age_at_onset > MAX_AGE:
+            raise ValidationError(
+                {
+                    "age_at_onset": _(
+                        "Âge non plausible : il doit être compris entre 0 et %(max)d ans."
+                    )
+                    % {"max": MAX_AGE}
+                }
+            )
 
 
 class HabitKind(models.TextChoices):
@@ -532,8 +601,7 @@ class Habit(Entry):
     def unit(self) -> str:
         return HABIT_UNITS[self.kind][0]
 
-    def clean(self) -> None:
-        super().clean()
+    def clean_section(self) -> None:
         if self.quantity is None or not self.kind:
             return
         unit, ceiling = HABIT_UNITS[self.kind]
@@ -669,8 +737,7 @@ class Measure(Entry):
     def spec(self) -> MeasureSpec:
         return MEASURE_SPECS[self.kind]
 
-    def clean(self) -> None:
-        super().clean()
+    def clean_section(self) -> None:
         if self.kind not in MEASURE_SPECS or self.value is None:
             return
         spec = self.spec

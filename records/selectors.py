@@ -13,7 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Count, IntegerField, Max, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from records.models import (
     SECTION_MODELS,
@@ -21,6 +22,7 @@ from records.models import (
     EventKind,
     Measure,
     MeasureKind,
+    Patient,
     TimelineEvent,
 )
 
@@ -63,16 +65,47 @@ class SectionSummary:
 
 
 def dashboard_summary(*, access: RecordAccess, per_section: int = 3) -> list[SectionSummary]:
-    """Count and latest entries of every section: two queries per section, whatever the size."""
-    summaries = []
-    for section, model in SECTION_MODELS.items():
-        if section == "measure":
-            continue
-        qs = access.entries(model)
-        latest = list(qs.order_by(*SECTION_ORDERING[section])[:per_section])
-        count = len(latest) if len(latest) < per_section else qs.count()
-        summaries.append(SectionSummary(section=section, count=count, latest=latest))
-    return summaries
+    """Count and latest entries of every section but measures.
+
+    One query for all the counts and one per section for its latest entries,
+    whatever the size of the record.
+    """
+    sections = {key: model for key, model in SECTION_MODELS.items() if key != "measure"}
+    counts = _section_counts(access=access, sections=sections)
+    return [
+        SectionSummary(
+            section=section,
+            count=counts[section],
+            latest=list(access.entries(model).order_by(*SECTION_ORDERING[section])[:per_section]),
+        )
+        for section, model in sections.items()
+    ]
+
+
+def _section_counts(*, access: RecordAccess, sections: dict[str, type[Entry]]) -> dict[str, int]:
+    # Each count is a scalar subquery over the access's own queryset, all in one SELECT.
+    annotations = {
+        f"n_{section}": Coalesce(
+            Subquery(
+                access.entries(model)
+                .order_by()
+                .values("patient")
+                .annotate(n=Count("pk"))
+                .values("n"),
+                output_field=IntegerField(),
+            ),
+            Value(0),
+        )
+        for section, model in sections.items()
+    }
+    names = list(annotations)
+    row = (
+        Patient.objects.filter(pk=access.patient.pk)
+        .annotate(**annotations)
+        .values_list(*names)
+        .get()
+    )
+    return {section: int(count) for section, count in zip(sections, row, strict=True)}
 
 
 def measures_latest(*, access: RecordAccess) -> dict[str, Measure]:
@@ -131,30 +164,44 @@ def measure_series(
 
 
 def bmi_from(weight_kg: Decimal, height_cm: Decimal) -> Decimal:
+    """Body mass index in kg/m², rounded half-up to one decimal (70 kg, 175 cm: 22.9)."""
     metres = height_cm / Decimal(100)
     return (weight_kg / (metres * metres)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+def bmi_series(weights: list[Point], heights: list[Point]) -> list[Point]:
+    """BMI of each weight, with the latest height measured at or before it.
+
+    Weights older than every height use the first height: an adult's height
+    barely changes, and a height typed in today should not hide years of BMI.
+    """
+    if not heights:
+        return []
+    points: list[Point] = []
+    h_index = 0
+    for w in weights:
+        while h_index + 1 < len(heights) and heights[h_index + 1].at <= w.at:
+            h_index += 1
+        points.append(Point(at=w.at, value=bmi_from(w.value, heights[h_index].value)))
+    return points
+
+
 def measure_bmi_series(*, access: RecordAccess, limit: int = 500) -> list[Point]:
-    """BMI derived for each weight from the latest height measured at or before it.
+    """BMI derived for each weight (see ``bmi_series``), oldest first.
 
     BMI is only meaningful for adults with this formula; the caller decides
     whether to show it (children use growth charts instead).
     """
-    weights = measure_series(access=access, kind=MeasureKind.WEIGHT, limit=limit)
-    heights = measure_series(access=access, kind=MeasureKind.HEIGHT, limit=limit)
-    points: list[Point] = []
-    h_index = -1
-    for w in weights:
-        while h_index + 1 < len(heights) and heights[h_index + 1].at <= w.at:
-            h_index += 1
-        if h_index >= 0:
-            points.append(Point(at=w.at, value=bmi_from(w.value, heights[h_index].value)))
-    return points
+    return bmi_series(
+        measure_series(access=access, kind=MeasureKind.WEIGHT, limit=limit),
+        measure_series(access=access, kind=MeasureKind.HEIGHT, limit=limit),
+    )
 
 
-def bmi_latest(*, access: RecordAccess) -> Decimal | None:
-    latest = measures_latest(access=access)
+def bmi_latest(*, access: RecordAccess, latest: dict[str, Measure] | None = None) -> Decimal | None:
+    """BMI from the latest weight and the latest height; ``latest`` saves re-reading them."""
+    if latest is None:
+        latest = measures_latest(access=access)
     weight, height = latest.get(MeasureKind.WEIGHT), latest.get(MeasureKind.HEIGHT)
     if weight is None or height is None:
         return None

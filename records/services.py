@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from consent.models import AccessAction
+from messpace.accounts.validators import normalize_nir
 from records.models import (
     AuthorKind,
     Entry,
@@ -30,6 +32,21 @@ if TYPE_CHECKING:
     from messpace.accounts.models import User
 
 E = TypeVar("E", bound=Entry)
+
+_DELETED_MEANWHILE = _("Cet élément a été supprimé entre-temps : il ne peut plus être modifié.")
+
+# Fields only the services set: callers pass the section's own fields.
+PROTECTED_FIELDS = frozenset(
+    {"id", "pk", "patient", "patient_id", "author", "author_id", "author_kind"}
+    | {"created_at", "updated_at", "deleted_at", "deleted_by", "deleted_by_id"}
+)
+
+
+def _check_data(data: Mapping[str, Any]) -> None:
+    protected = PROTECTED_FIELDS.intersection(data)
+    if protected:
+        # A programming error, not a user's: who owns and wrote an entry is never data.
+        raise TypeError(f"Protected entry fields cannot be set: {sorted(protected)}")
 
 
 def _author_label(user: User | None, kind: str) -> str:
@@ -81,6 +98,7 @@ def entry_create(*, access: RecordAccess, model: type[E], data: Mapping[str, Any
     """
     if not access.can_write:
         raise PermissionDenied
+    _check_data(data)
     author_kind = AuthorKind.PATIENT if access.is_self else AuthorKind.PROFESSIONAL
     entry = model(patient=access.patient, author=access.actor, author_kind=author_kind, **data)
     entry.full_clean(exclude=["patient", "author"])
@@ -92,33 +110,61 @@ def entry_create(*, access: RecordAccess, model: type[E], data: Mapping[str, Any
 
 
 def entry_update(*, access: RecordAccess, entry: E, data: Mapping[str, Any]) -> E:
-    """Change an entry the actor may modify (see ``RecordAccess.may_modify``)."""
+    """Change an entry the actor may modify (see ``RecordAccess.may_modify``).
+
+    Raises ``PermissionDenied`` when the actor may not modify it and
+    ``ValidationError`` when the data breaks a rule or the entry was deleted
+    meanwhile; the stored row is then unchanged.
+    """
     if not access.may_modify(entry):
         raise PermissionDenied
+    _check_data(data)
+    if entry.is_deleted:
+        raise ValidationError(_DELETED_MEANWHILE, code="deleted")
     for name, value in data.items():
         setattr(entry, name, value)
     entry.full_clean(exclude=["patient", "author"])
+    model = type(entry)
     with transaction.atomic():
-        entry.save()
+        # Lock the live row so a concurrent delete is neither undone nor overwritten.
+        if not model.live.select_for_update().filter(pk=entry.pk).exists():
+            raise ValidationError(_DELETED_MEANWHILE, code="deleted")
+        entry.save(update_fields=[*_field_names(model, data), "updated_at"])
         timeline_event_sync(entry=entry)
         access.log(action=AccessAction.WRITE, what=entry.section, object_id=entry.pk)
     return entry
 
 
+def _field_names(model: type[Entry], data: Mapping[str, Any]) -> list[str]:
+    return [model._meta.get_field(name).name for name in data]
+
+
 def entry_delete(*, access: RecordAccess, entry: Entry) -> None:
-    """Soft-delete an entry, keeping who deleted it and when; it leaves the timeline."""
+    """Soft-delete an entry, keeping who deleted it and when; it leaves the timeline.
+
+    Deleting an entry already deleted changes nothing: the first trace is kept.
+    """
     if not access.may_modify(entry):
         raise PermissionDenied
+    now = timezone.now()
     with transaction.atomic():
-        entry.deleted_at = timezone.now()
-        entry.deleted_by = access.actor
-        entry.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+        # Claimed with a conditional UPDATE so a second delete keeps the first trace.
+        claimed = (
+            type(entry)
+            .live.filter(pk=entry.pk)
+            .update(deleted_at=now, deleted_by=access.actor, updated_at=now)
+        )
+        if not claimed:
+            entry.refresh_from_db(fields=["deleted_at", "deleted_by", "updated_at"])
+            return
+        entry.deleted_at, entry.deleted_by, entry.updated_at = now, access.actor, now
         timeline_event_sync(entry=entry)
         access.log(action=AccessAction.DELETE, what=entry.section, object_id=entry.pk)
 
 
 def entry_import(*, patient: Patient, model: type[E], data: Mapping[str, Any]) -> E:
     """Add an entry coming from an import (no author), e.g. demo data or a migration."""
+    _check_data(data)
     entry = model(patient=patient, author=None, author_kind=AuthorKind.IMPORT, **data)
     entry.full_clean(exclude=["patient", "author"])
     with transaction.atomic():
@@ -146,7 +192,15 @@ def timeline_rebuild(*, patient_id: int) -> int:
 
 
 def patient_create(*, data: Mapping[str, Any], user: User | None = None) -> Patient:
-    """Register an insured person and create their record in state CREATED."""
+    """Register an insured person and create their record in state CREATED.
+
+    The NIR may be typed with spaces, dots or a lower-case 2a/2b: it is stored
+    compact. Raises ``ValidationError`` (French messages) and stores nothing
+    when the identity is invalid.
+    """
+    data = dict(data)
+    if isinstance(data.get("nir"), str):
+        data["nir"] = normalize_nir(data["nir"])
     patient = Patient(user=user, **data)
     patient.full_clean()
     with transaction.atomic():
@@ -154,6 +208,10 @@ def patient_create(*, data: Mapping[str, Any], user: User | None = None) -> Pati
         record = Record.objects.create(patient=patient, state=RecordState.CREATED)
         RecordTransition.objects.create(record=record, from_state="", to_state=RecordState.CREATED)
     return patient
+
+
+def _state_label(state: str) -> str:
+    return str(dict(RecordState.choices).get(state, state))
 
 
 def record_transition(
@@ -166,7 +224,9 @@ def record_transition(
     """
     if not record.can_move_to(to_state):
         raise ValidationError(
-            f"Transition {record.state} → {to_state} is not allowed.", code="bad_transition"
+            _("Le dossier ne peut pas passer de l’état « %(from)s » à l’état « %(to)s »."),
+            code="bad_transition",
+            params={"from": _state_label(record.state), "to": _state_label(to_state)},
         )
     now = timezone.now()
     with transaction.atomic():
@@ -174,7 +234,10 @@ def record_transition(
             state=to_state, state_changed_at=now
         )
         if updated != 1:
-            raise ValidationError("The record changed state meanwhile.", code="race")
+            raise ValidationError(
+                _("L’état du dossier a changé entre-temps : rechargez la page et recommencez."),
+                code="race",
+            )
         RecordTransition.objects.create(
             record=record, from_state=record.state, to_state=to_state, at=now, by=by, reason=reason
         )

@@ -8,6 +8,7 @@ only decide which. Handlers stay thin: they call selectors and services.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -44,6 +45,9 @@ def dashboard(request: HttpRequest, access: RecordAccess) -> HttpResponse:
     access.log(action=AccessAction.READ, what="dashboard")
     summaries = selectors.dashboard_summary(access=access)
     latest_measures = selectors.measures_latest(access=access)
+    bmi = None
+    if not access.patient.is_minor:
+        bmi = selectors.bmi_latest(access=access, latest=latest_measures)
     events = list(access.timeline().select_related(None).order_by("-occurred_at", "-id")[:5])
     context = _base_context(
         access,
@@ -53,7 +57,7 @@ def dashboard(request: HttpRequest, access: RecordAccess) -> HttpResponse:
             for kind, label in MeasureKind.choices
             if kind in latest_measures
         ],
-        bmi=selectors.bmi_latest(access=access) if not access.patient.is_minor else None,
+        bmi=bmi,
         events=events,
     )
     return render(request, "records/dashboard.html", context)
@@ -78,7 +82,7 @@ def section_add(request: HttpRequest, access: RecordAccess, slug: str) -> HttpRe
     section = _section_or_404(slug)
     if not access.can_write:
         raise PermissionDenied
-    form = section.form(request.POST or None, initial=_initial_from_query(request, section))
+    form = section.form(_posted(request), initial=_initial_from_query(request, section))
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
@@ -91,6 +95,11 @@ def section_add(request: HttpRequest, access: RecordAccess, slug: str) -> HttpRe
     return render(
         request, "records/section_form.html", _base_context(access, section=section, form=form)
     )
+
+
+def _posted(request: HttpRequest) -> Any:
+    # Not ``request.POST or None``: an empty submission must be validated, not ignored.
+    return request.POST if request.method == "POST" else None
 
 
 def _initial_from_query(request: HttpRequest, section: Section) -> dict[str, Any]:
@@ -112,12 +121,8 @@ def section_edit(request: HttpRequest, access: RecordAccess, slug: str, pk: int)
     section = _section_or_404(slug)
     entry = access.entry_or_404(section.model, pk)
     if not access.may_modify(entry):
-        raise PermissionDenied(
-            _(
-                "Cet élément a été saisi par un professionnel de santé : vous ne pouvez pas le modifier."
-            )
-        )
-    form = section.form(request.POST or None, instance=entry)
+        raise PermissionDenied(_read_only_reason(access, deleting=False))
+    form = section.form(_posted(request), instance=entry)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.Meta.fields}
         # Reload so a refused update leaves the stored row untouched.
@@ -129,6 +134,8 @@ def section_edit(request: HttpRequest, access: RecordAccess, slug: str, pk: int)
         else:
             messages.success(request, _("L’élément a été modifié."))
             return redirect(record_reverse(access, "section_list", slug))
+    # The page shows the entry: for anyone but the patient, that is a read to log.
+    access.log(action=AccessAction.READ, what=section.key, object_id=entry.pk)
     return render(
         request,
         "records/section_form.html",
@@ -136,19 +143,35 @@ def section_edit(request: HttpRequest, access: RecordAccess, slug: str, pk: int)
     )
 
 
+def _read_only_reason(access: RecordAccess, *, deleting: bool) -> str:
+    """Why the actor may not change an entry, in words they can act on."""
+    if access.is_self:
+        if deleting:
+            return _(
+                "Cet élément a été saisi par un professionnel de santé : vous ne pouvez pas le supprimer. Pour le faire corriger, adressez-vous à ce professionnel."
+            )
+        return _(
+            "Cet élément a été saisi par un professionnel de santé : vous ne pouvez pas le modifier. Pour le faire corriger, adressez-vous à ce professionnel."
+        )
+    if deleting:
+        return _(
+            "Seul l’auteur de cet élément peut le supprimer : il a été saisi par le patient ou par un autre professionnel."
+        )
+    return _(
+        "Seul l’auteur de cet élément peut le modifier : il a été saisi par le patient ou par un autre professionnel."
+    )
+
+
 def section_delete(request: HttpRequest, access: RecordAccess, slug: str, pk: int) -> HttpResponse:
     section = _section_or_404(slug)
     entry = access.entry_or_404(section.model, pk)
     if not access.may_modify(entry):
-        raise PermissionDenied(
-            _(
-                "Cet élément a été saisi par un professionnel de santé : vous ne pouvez pas le supprimer."
-            )
-        )
+        raise PermissionDenied(_read_only_reason(access, deleting=True))
     if request.method == "POST":
         services.entry_delete(access=access, entry=entry)
         messages.success(request, _("L’élément a été supprimé."))
         return redirect(record_reverse(access, "section_list", slug))
+    access.log(action=AccessAction.READ, what=section.key, object_id=entry.pk)
     return render(
         request,
         "records/section_delete.html",
@@ -200,8 +223,9 @@ def measure_charts(access: RecordAccess) -> list[Chart]:
     patient = access.patient
     child = patient.is_minor
     labels = dict(MeasureKind.choices)
+    series_by_kind: dict[str, list[selectors.Point]] = {}
     for kind in MeasureKind.values:
-        points = selectors.measure_series(access=access, kind=kind)
+        points = series_by_kind[kind] = selectors.measure_series(access=access, kind=kind)
         if not points:
             continue
         spec = MEASURE_SPECS[kind]
@@ -253,7 +277,9 @@ def measure_charts(access: RecordAccess) -> list[Chart]:
         ]
         out.append(Chart(kind=kind, title=title, svg=svg, rows=rows))
     if not child:
-        bmi = selectors.measure_bmi_series(access=access)
+        bmi = selectors.bmi_series(
+            series_by_kind[MeasureKind.WEIGHT], series_by_kind[MeasureKind.HEIGHT]
+        )
         if bmi:
             xs, x_labels = charts.time_axis([p.at for p in bmi])
             desc = charts.describe(
@@ -297,15 +323,21 @@ def _growth_chart(
 ) -> Chart:
     ages = [((timezone.localtime(p.at).date() - birth).days / 365.25) for p in points]
     xy = list(zip(ages, [float(p.value) for p in points], strict=True))
-    max_age = max(ages) if ages else 1
-    step = 1 if max_age <= 6 else 2
-    x_labels = [(float(a), _("%(n)s an(s)") % {"n": a}) for a in range(0, int(max_age) + 1, step)]
+    min_age, max_age = min(ages), max(ages)
+    step = 1 if max_age - min_age <= 6 else 2
+    # Whole years within the measured ages only: a label at age 0 for a child
+    # first measured at 8 would be drawn outside the plot.
+    first_year = math.ceil(min_age)
+    x_labels = [
+        (float(a), _("%(n)s an(s)") % {"n": a})
+        for a in range(first_year, math.floor(max_age) + 1, step)
+    ] or [(min_age, _("%(n)s an(s)") % {"n": f"{min_age:.1f}".replace(".", ",")})]
     desc = _(
         "Courbe de croissance : %(kind)s selon l’âge, %(n)d mesure(s), de %(a0)s à %(a1)s ans."
     ) % {
         "kind": title.lower(),
         "n": len(points),
-        "a0": f"{min(ages):.1f}".replace(".", ","),
+        "a0": f"{min_age:.1f}".replace(".", ","),
         "a1": f"{max_age:.1f}".replace(".", ","),
     }
     svg = charts.line_chart(
