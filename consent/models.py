@@ -51,7 +51,7 @@ class AccessBasis(models.TextChoices):
     EMERGENCY = "emergency", _("Accès en urgence")
     GUARDIAN = "guardian", _("Représentant légal")
     CARER = "carer", _("Aidant")
-    SUPPORT = "support", _("Support")
+    SUPPORT = "support", _("Assistance")
 
 
 class AccessAction(models.TextChoices):
@@ -78,7 +78,7 @@ class AccessLog(models.Model):
 
     class Meta:
         verbose_name = _("trace d’accès")
-        verbose_name_plural = _("historique des accès")
+        verbose_name_plural = _("traces d’accès")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["patient", "-at"])]
 

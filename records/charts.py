@@ -15,6 +15,7 @@ from decimal import Decimal
 from html import escape
 
 from django.utils import timezone
+from django.utils.formats import number_format
 
 WIDTH, HEIGHT = 640, 260
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 56, 16, 16, 40
@@ -32,7 +33,7 @@ class Series:
 
 
 def _fmt(value: float, decimals: int) -> str:
-    return f"{value:.{decimals}f}".replace(".", ",")
+    return number_format(round(value, decimals), decimals)
 
 
 def _nice_bounds(low: float, high: float) -> tuple[float, float]:
@@ -94,11 +95,17 @@ def line_chart(
     parts.append(
         f'<text x="4" y="{PAD_TOP - 4}" font-size="11" fill="#3a3a3a">{escape(unit)}</text>'
     )
-    for x, label in x_labels:
+    for index, (x, label) in enumerate(x_labels):
         px = sx(x)
+        # Edge labels are anchored inwards so they are not cut at the plot's sides.
+        anchor = "middle"
+        if px - PAD_LEFT < 30:
+            anchor = "start"
+        elif WIDTH - PAD_RIGHT - px < 30 and index > 0:
+            anchor = "end"
         parts.append(
-            f'<text x="{px:.1f}" y="{HEIGHT - PAD_BOTTOM + 16}" text-anchor="middle" font-size="11" '
-            f'fill="#3a3a3a">{escape(label)}</text>'
+            f'<text x="{px:.1f}" y="{HEIGHT - PAD_BOTTOM + 16}" text-anchor="{anchor}" '
+            f'font-size="11" fill="#3a3a3a">{escape(label)}</text>'
         )
     parts.append(
         f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{HEIGHT - PAD_BOTTOM}" '

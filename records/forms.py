@@ -8,8 +8,8 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from dsfr.forms import DsfrBaseForm
 
+from messpace.forms import MesspaceForm
 from records.models import (
     Allergy,
     Condition,
@@ -39,7 +39,7 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
 
 
-class EntryForm(DsfrBaseForm, forms.ModelForm):
+class EntryForm(MesspaceForm, forms.ModelForm):
     """Base of every section form: DSFR rendering, dates as native pickers."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -53,11 +53,6 @@ class EntryForm(DsfrBaseForm, forms.ModelForm):
                 field.input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
             if isinstance(field.widget, forms.Textarea):
                 field.widget.attrs["rows"] = 3
-
-    def get_context(self) -> dict[str, Any]:
-        context = super().get_context()
-        context["DSFR_MARK_OPTIONAL_FIELDS"] = True
-        return context
 
 
 class ConditionForm(EntryForm):
@@ -143,7 +138,7 @@ class MeasureForm(EntryForm):
         self.fields["value2"].widget = forms.TextInput(attrs={"inputmode": "decimal"})
 
 
-class TimelineFilterForm(DsfrBaseForm):
+class TimelineFilterForm(MesspaceForm):
     kind = forms.MultipleChoiceField(
         label=_("Type d’événement"),
         choices=EventKind.choices,
@@ -158,7 +153,9 @@ class TimelineFilterForm(DsfrBaseForm):
         start: dt.date | None = data.get("date_from")
         end: dt.date | None = data.get("date_to")
         if start and end and end < start:
-            self.add_error("date_to", _("La date de fin doit être postérieure à la date de début."))
+            self.add_error(
+                "date_to", _("La date de fin doit être postérieure ou égale à la date de début.")
+            )
         return data
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Collection
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from messpace.accounts.validators import validate_nir, validate_phone
@@ -50,7 +51,7 @@ class Patient(models.Model):
         related_name="patient",
     )
     nir = models.CharField(_("INS (NIR)"), max_length=15, unique=True, validators=[validate_nir])
-    birth_names = models.CharField(_("noms de naissance"), max_length=150)
+    birth_names = models.CharField(_("nom de naissance"), max_length=150)
     used_name = models.CharField(_("nom utilisé"), max_length=150, blank=True)
     given_names = models.CharField(_("prénoms de naissance"), max_length=150)
     birth_date = models.DateField(_("date de naissance"))
@@ -176,7 +177,7 @@ class RecordTransition(models.Model):
 class AuthorKind(models.TextChoices):
     PATIENT = "patient", _("Patient")
     PROFESSIONAL = "professional", _("Professionnel de santé")
-    IMPORT = "import", _("Import")
+    IMPORT = "import", _("Importation")
 
 
 class LiveEntryManager(models.Manager["Entry"]):
@@ -660,7 +661,13 @@ class MeasureKind(models.TextChoices):
 
 
 def _fr(number: Decimal) -> str:
-    return f"{number.normalize():f}".replace(".", ",")
+    return number_format(number.normalize())
+
+
+def format_decimal(value: Decimal, decimals: int) -> str:
+    """Round half up, then format for the active language (Django's formatter truncates)."""
+    quantum = Decimal(1).scaleb(-decimals)
+    return number_format(value.quantize(quantum, rounding=ROUND_HALF_UP), decimals)
 
 
 class MeasureSpec:
@@ -788,10 +795,9 @@ class Measure(Entry):
 
     @property
     def display_value(self) -> str:
-        fmt = f"{{:.{self.spec.decimals}f}}"
-        text = fmt.format(self.value).replace(".", ",")
+        text = format_decimal(self.value, self.spec.decimals)
         if self.kind == MeasureKind.BLOOD_PRESSURE and self.value2 is not None:
-            text = f"{text}/{fmt.format(self.value2)}"
+            text = f"{text}/{format_decimal(self.value2, self.spec.decimals)}"
         return f"{text} {self.unit}"
 
     def event_summary(self) -> str:

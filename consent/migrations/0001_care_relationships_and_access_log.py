@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('actor_label', models.CharField(max_length=200)),
                 ('role', models.CharField(max_length=16)),
-                ('basis', models.CharField(choices=[('care', 'Relation de soins'), ('gp', 'Médecin traitant'), ('share', 'Partage accordé par le patient'), ('emergency', 'Accès en urgence'), ('guardian', 'Représentant légal'), ('carer', 'Aidant'), ('support', 'Support')], max_length=16)),
+                ('basis', models.CharField(choices=[('care', 'Relation de soins'), ('gp', 'Médecin traitant'), ('share', 'Partage accordé par le patient'), ('emergency', 'Accès en urgence'), ('guardian', 'Représentant légal'), ('carer', 'Aidant'), ('support', 'Assistance')], max_length=16)),
                 ('action', models.CharField(choices=[('read', 'Consultation'), ('write', 'Ajout ou modification'), ('delete', 'Suppression')], max_length=8)),
                 ('what', models.CharField(max_length=120)),
                 ('object_id', models.BigIntegerField(blank=True, null=True)),
@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name': 'trace d’accès',
-                'verbose_name_plural': 'historique des accès',
+                'verbose_name_plural': 'traces d’accès',
                 'ordering': ['-at', '-id'],
                 'indexes': [models.Index(fields=['patient', '-at'], name='consent_acc_patient_d2736c_idx')],
             },

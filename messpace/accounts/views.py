@@ -139,7 +139,7 @@ def _qr_svg(device: TOTPDevice) -> str:
 def logout_view(request: HttpRequest) -> HttpResponse:
     # POST only: a prefetched link or an <img src> must not end the session.
     logout(request)
-    messages.success(request, _("Vous êtes déconnecté."))
+    messages.success(request, _("Votre session est fermée. À bientôt !"))
     return redirect("accounts:login")
 
 

@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('nir', models.CharField(max_length=15, unique=True, validators=[messpace.accounts.validators.validate_nir], verbose_name='INS (NIR)')),
-                ('birth_names', models.CharField(max_length=150, verbose_name='noms de naissance')),
+                ('birth_names', models.CharField(max_length=150, verbose_name='nom de naissance')),
                 ('used_name', models.CharField(blank=True, max_length=150, verbose_name='nom utilisé')),
                 ('given_names', models.CharField(max_length=150, verbose_name='prénoms de naissance')),
                 ('birth_date', models.DateField(verbose_name='date de naissance')),
@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
             name='Measure',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('author_kind', models.CharField(choices=[('patient', 'Patient'), ('professional', 'Professionnel de santé'), ('import', 'Import')], default='patient', max_length=16, verbose_name='saisi par')),
+                ('author_kind', models.CharField(choices=[('patient', 'Patient'), ('professional', 'Professionnel de santé'), ('import', 'Importation')], default='patient', max_length=16, verbose_name='saisi par')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('deleted_at', models.DateTimeField(blank=True, null=True)),
@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
             name='Hospitalisation',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('author_kind', models.CharField(choices=[('patient', 'Patient'), ('professional', 'Professionnel de santé'), ('import', 'Import')], default='patient', max_length=16, verbose_name='saisi par')),
+                ('author_kind', models.CharField(choices=[('patient', 'Patient'), ('professional', 'Professionnel de santé'), ('import', 'Importation')], default='patient', max_length=16, verbose_name='saisi par')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('deleted_at', models.DateTimeField(blank=True, null=True)),
@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
             name='Handicap',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('author_kind', models.CharField(choices=[('patient', 'Patient'), ('professional', 'Professionnel de santé'), ('import', 'Import')], default='patient', max_length=16, verbose_name='saisi par')),
+                ('author_kind', models.CharField(choices=[('patient', 'Patient'), ('professional', 'Professionnel de santé'), ('import', 'Importation')], default='patient', max_length=16, verbose_name='saisi par')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('deleted_at', models.DateTimeField(blank=True, null=True)),
@@ -111,7 +111,7 @@ class Migration(migrations.Migration):
             name='Habit',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('author_kind', models.CharField(choices=[('patient', 'Patient'), ('professional', 'Professionnel de santé'), ('import', 'Import')], default='patient', max_length=16, verbose_name='saisi par')),
+                ('author_kind', models.CharField(choices=[('patient', 'Patient'), ('professional', 'Professionnel de santé'), ('import', 'Importation')], default='patient', max_length=16, verbose_name='saisi par')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('deleted_at', models.DateTimeField(blank=True, null=True)),
@@ -133,7 +133,7 @@ class Migration(migrations.Migration):
             name='FamilyHistory',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('author_kind', models.CharField(choices=[('patient', 'Patient'), ('professional', 'Professionnel de santé'), ('import', 'Import')], default='patient', max_length=16, verbose_name='saisi par')),
+                ('author_kind', models.CharField(choices=[('patient', 'Patient'), ('professional', 'Professionnel de santé'), ('import', 'Importation')], default='patient', max_length=16, verbose_name='saisi par')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('deleted_at', models.DateTimeField(blank=True, null=True)),
@@ -154,7 +154,7 @@ class Migration(migrations.Migration):
             name='Condition',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('author_kind', models.CharField(choices=[('patient', 'Patient'), ('professional', 'Professionnel de santé'), ('import', 'Import')], default='patient', max_length=16, verbose_name='saisi par')),
+                ('author_kind', models.CharField(choices=[('patient', 'Patient'), ('professional', 'Professionnel de santé'), ('import', 'Importation')], default='patient', max_length=16, verbose_name='saisi par')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('deleted_at', models.DateTimeField(blank=True, null=True)),
@@ -177,7 +177,7 @@ class Migration(migrations.Migration):
             name='Allergy',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('author_kind', models.CharField(choices=[('patient', 'Patient'), ('professional', 'Professionnel de santé'), ('import', 'Import')], default='patient', max_length=16, verbose_name='saisi par')),
+                ('author_kind', models.CharField(choices=[('patient', 'Patient'), ('professional', 'Professionnel de santé'), ('import', 'Importation')], default='patient', max_length=16, verbose_name='saisi par')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('deleted_at', models.DateTimeField(blank=True, null=True)),
@@ -236,7 +236,7 @@ class Migration(migrations.Migration):
                 ('date_is_entry_date', models.BooleanField(default=False)),
                 ('title', models.CharField(max_length=255)),
                 ('summary', models.CharField(blank=True, max_length=255)),
-                ('author_kind', models.CharField(choices=[('patient', 'Patient'), ('professional', 'Professionnel de santé'), ('import', 'Import')], max_length=16)),
+                ('author_kind', models.CharField(choices=[('patient', 'Patient'), ('professional', 'Professionnel de santé'), ('import', 'Importation')], max_length=16)),
                 ('author_label', models.CharField(blank=True, max_length=200)),
                 ('deleted', models.BooleanField(default=False)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
@@ -254,7 +254,7 @@ class Migration(migrations.Migration):
             name='Treatment',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('author_kind', models.CharField(choices=[('patient', 'Patient'), ('professional', 'Professionnel de santé'), ('import', 'Import')], default='patient', max_length=16, verbose_name='saisi par')),
+                ('author_kind', models.CharField(choices=[('patient', 'Patient'), ('professional', 'Professionnel de santé'), ('import', 'Importation')], default='patient', max_length=16, verbose_name='saisi par')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('deleted_at', models.DateTimeField(blank=True, null=True)),
@@ -278,7 +278,7 @@ class Migration(migrations.Migration):
             name='Vaccination',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('author_kind', models.CharField(choices=[('patient', 'Patient'), ('professional', 'Professionnel de santé'), ('import', 'Import')], default='patient', max_length=16, verbose_name='saisi par')),
+                ('author_kind', models.CharField(choices=[('patient', 'Patient'), ('professional', 'Professionnel de santé'), ('import', 'Importation')], default='patient', max_length=16, verbose_name='saisi par')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('deleted_at', models.DateTimeField(blank=True, null=True)),

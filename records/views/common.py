@@ -19,13 +19,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from consent.models import AccessAction
 from consent.policy import RecordAccess
 from records import charts, selectors, services
 from records.forms import TimelineFilterForm
-from records.models import MEASURE_SPECS, MeasureKind
+from records.models import MEASURE_SPECS, MeasureKind, format_decimal
 from records.sections import SECTIONS, SECTIONS_BY_KEY, SECTIONS_BY_SLUG, Section
 from records.templatetags.records_tags import record_reverse
 
@@ -312,10 +314,16 @@ def measure_charts(access: RecordAccess) -> list[Chart]:
 
 
 def _value_text(value: Decimal, value2: Decimal | None, decimals: int, unit: str) -> str:
-    text = f"{value:.{decimals}f}".replace(".", ",")
+    text = format_decimal(value, decimals)
     if value2 is not None:
-        text += "/" + f"{value2:.{decimals}f}".replace(".", ",")
+        text += "/" + format_decimal(value2, decimals)
     return f"{text} {unit}"
+
+
+def _years(age: float) -> str:
+    return ngettext("%(n)s an", "%(n)s ans", max(1, math.floor(age))) % {
+        "n": number_format(round(age, 1), 1)
+    }
 
 
 def _growth_chart(
@@ -329,16 +337,18 @@ def _growth_chart(
     # first measured at 8 would be drawn outside the plot.
     first_year = math.ceil(min_age)
     x_labels = [
-        (float(a), _("%(n)s an(s)") % {"n": a})
+        (float(a), ngettext("%(n)d an", "%(n)d ans", max(a, 1)) % {"n": a})
         for a in range(first_year, math.floor(max_age) + 1, step)
-    ] or [(min_age, _("%(n)s an(s)") % {"n": f"{min_age:.1f}".replace(".", ",")})]
-    desc = _(
-        "Courbe de croissance : %(kind)s selon l’âge, %(n)d mesure(s), de %(a0)s à %(a1)s ans."
+    ] or [(min_age, _years(min_age))]
+    desc = ngettext(
+        "Courbe de croissance : %(kind)s selon l’âge, %(n)d mesure, de %(a0)s à %(a1)s.",
+        "Courbe de croissance : %(kind)s selon l’âge, %(n)d mesures, de %(a0)s à %(a1)s.",
+        len(points),
     ) % {
         "kind": title.lower(),
         "n": len(points),
-        "a0": f"{min_age:.1f}".replace(".", ","),
-        "a1": f"{max_age:.1f}".replace(".", ","),
+        "a0": _years(min_age),
+        "a1": _years(max_age),
     }
     svg = charts.line_chart(
         chart_id=f"growth-{kind}",
@@ -351,7 +361,7 @@ def _growth_chart(
     )
     rows = [
         (
-            _("%(age)s ans") % {"age": f"{a:.1f}".replace(".", ",")},
+            _years(a),
             _value_text(p.value, None, decimals, unit),
         )
         for a, p in reversed(list(zip(ages, points, strict=True)))

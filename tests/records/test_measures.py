@@ -248,7 +248,7 @@ def test_growth_chart_rows_give_the_age_at_each_measure(leo_client: Client) -> N
         ("9,4 ans", "134,0 cm"),
         ("8,4 ans", "128,0 cm"),
     ]
-    assert "de 8,4 à 10,3 ans" in growth.svg
+    assert "de 8,4 ans à 10,3 ans" in growth.svg
 
 
 def test_growth_chart_age_labels_lie_within_the_plot(leo_client: Client) -> None:
@@ -257,7 +257,7 @@ def test_growth_chart_age_labels_lie_within_the_plot(leo_client: Client) -> None
     svg = {c.kind: c.svg for c in response.context["charts"]}["height"]
     axis_y = charts.HEIGHT - charts.PAD_BOTTOM + 16
     labels = re.findall(rf'<text x="([\d.-]+)" y="{axis_y}"[^>]*>([^<]+)</text>', svg)
-    assert [text for _x, text in labels] == ["9 an(s)", "10 an(s)"]
+    assert [text for _x, text in labels] == ["9 ans", "10 ans"]
     for x, _text in labels:
         assert charts.PAD_LEFT <= float(x) <= charts.WIDTH - charts.PAD_RIGHT
 

@@ -189,7 +189,7 @@ def test_timeline_reversed_date_range_is_explained(alice_client: Client) -> None
         reverse("records:timeline"), {"date_from": "2023-04-01", "date_to": "2023-03-01"}
     )
 
-    assertContains(response, "La date de fin doit être postérieure à la date de début.")
+    assertContains(response, "La date de fin doit être postérieure ou égale à la date de début.")
 
 
 def test_timeline_paginates_and_keeps_the_filters(

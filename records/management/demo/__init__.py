@@ -1,0 +1,50 @@
+"""Demo data for ``make demo``: a family, an elderly patient with chronic conditions,
+the patient of the sample CDA documents, a care team, a support agent and an admin.
+
+Safe to run again. People are found by stable keys: the user's email, the
+professional's RPPS, the fixed INS of the CDA patient (and of every patient whose
+birth date is fixed), and birth name plus given names for the patients whose
+birth date, and so INS, is computed from today. A patient's record content is
+written only when the patient is created, and the whole run is one transaction,
+so a second run adds nothing.
+
+What a visitor may have changed and needs back to log in is restored on every
+run: the shared password, the fixed backup codes (each works once), active
+accounts without an axes lockout, active records and open care relationships.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from records.management.demo.base import ACCOUNTS_BY_KEY, PROFESSIONALS, Seeder
+from records.management.demo.chronic import seed_dominique, seed_gerard
+from records.management.demo.family import seed_moreau_family
+from records.management.demo.patientele import seed_patientele
+
+
+def seed(s: Seeder) -> None:
+    """Create what is missing and restore what a visitor may have changed. Run it in a transaction."""
+    today = s.today
+    for spec in PROFESSIONALS:
+        s.professional(spec)
+    s.user(ACCOUNTS_BY_KEY["agent"], "Nadia", "Rousseau", is_support_agent=True)
+    s.user(ACCOUNTS_BY_KEY["admin"], "Admin", "messpace", is_staff=True, is_superuser=True)
+
+    gerard, dominique = seed_gerard(s), seed_dominique(s)
+    family = seed_moreau_family(s)
+    patientele = seed_patientele(s)
+    care_since = today - dt.timedelta(days=2 * 365)
+    for patient, _, _ in (gerard, dominique, *family, *patientele):
+        s.care("gp", patient, care_since)
+    s.care("pharmacist", gerard[0], care_since)
+    s.care("nurse", gerard[0], care_since)
+    s.care("physio", family[0][0], today - dt.timedelta(days=200))
+
+    # Content goes in once, after the care relationships that let professionals write.
+    for patient, created, fill in (gerard, dominique, *family, *patientele):
+        if created:
+            fill(s, patient)
+
+
+__all__ = ["seed"]
