@@ -215,7 +215,9 @@ def test_enabling_two_factor_closes_the_patients_other_sessions(db, client) -> N
     client.get(reverse("accounts:enrol"))
     device = TOTPDevice.objects.get(user=patient.user, confirmed=False)
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    response = client.post(reverse("accounts:enrol"), {"token": f"{totp.token():0{device.digits}d}"})
+    response = client.post(
+        reverse("accounts:enrol"), {"token": f"{totp.token():0{device.digits}d}"}
+    )
 
     assert response.status_code == 302
     assert Session.objects.filter(user=patient.user).count() == 1
