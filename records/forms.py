@@ -20,6 +20,7 @@ from records.models import (
     Hospitalisation,
     Measure,
     MeasureKind,
+    Patient,
     Treatment,
     Vaccination,
 )
@@ -160,3 +161,25 @@ class TimelineFilterForm(MesspaceForm):
 
 
 MEASURE_KIND_CHOICES = MeasureKind.choices
+
+
+class PatientContactForm(MesspaceForm, forms.ModelForm):
+    """Contact details the patient keeps up to date; identity stays read-only."""
+
+    class Meta:
+        model = Patient
+        fields = ["address_line1", "address_line2", "postcode", "city", "email", "phone"]
+        help_texts = {
+            "phone": _("Numéro français (06 12 34 56 78) ou international (+32 …)."),
+            "email": _("Nous y envoyons les avis sans aucune information de santé."),
+        }
+        widgets = {
+            "phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "address_line1": forms.TextInput(attrs={"autocomplete": "address-line1"}),
+            "address_line2": forms.TextInput(attrs={"autocomplete": "address-line2"}),
+            "postcode": forms.TextInput(
+                attrs={"autocomplete": "postal-code", "inputmode": "numeric"}
+            ),
+            "city": forms.TextInput(attrs={"autocomplete": "address-level2"}),
+        }

@@ -7,17 +7,20 @@ denormalised timeline row of an entry in step with the entry itself.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import AccessAction
-from messpace.accounts.validators import normalize_nir
+from messpace.accounts.validators import normalize_nir, normalize_phone
 from records.models import (
+    MARKUP_RE,
     AuthorKind,
     Entry,
     Patient,
@@ -30,6 +33,8 @@ from records.models import (
 if TYPE_CHECKING:
     from consent.policy import RecordAccess
     from messpace.accounts.models import User
+
+FR_POSTCODE_RE = re.compile(r"[0-9]{5}")
 
 E = TypeVar("E", bound=Entry)
 
@@ -70,7 +75,10 @@ def _occurred_at(entry: Entry) -> tuple[dt.datetime, bool]:
 def timeline_event_sync(*, entry: Entry) -> TimelineEvent:
     """Create or refresh the timeline row mirroring ``entry``. Safe to call twice."""
     occurred_at, is_entry_date = _occurred_at(entry)
-    author_label = _author_label(entry.author, entry.author_kind)
+    # Stored text is written in the site's language, whoever's browser asked.
+    with translation.override(settings.LANGUAGE_CODE):
+        author_label = _author_label(entry.author, entry.author_kind)
+        title, summary = entry.event_title(), entry.event_summary()
     event, _created = TimelineEvent.objects.update_or_create(
         kind=entry.section,
         source_id=entry.pk,
@@ -78,8 +86,8 @@ def timeline_event_sync(*, entry: Entry) -> TimelineEvent:
             "patient_id": entry.patient_id,
             "occurred_at": occurred_at,
             "date_is_entry_date": is_entry_date,
-            "title": entry.event_title()[:255],
-            "summary": entry.event_summary()[:255],
+            "title": title[:255],
+            "summary": summary[:255],
             "author_id": entry.author_id,
             "author_kind": entry.author_kind,
             "author_label": author_label[:200],
@@ -207,6 +215,50 @@ def patient_create(*, data: Mapping[str, Any], user: User | None = None) -> Pati
         patient.save()
         record = Record.objects.create(patient=patient, state=RecordState.CREATED)
         RecordTransition.objects.create(record=record, from_state="", to_state=RecordState.CREATED)
+    return patient
+
+
+CONTACT_FIELDS = ("address_line1", "address_line2", "postcode", "city", "email", "phone")
+
+
+def patient_contact_update(*, access: RecordAccess, data: Mapping[str, Any]) -> Patient:
+    """Change the patient's contact details (address, email, phone) and nothing else.
+
+    Identity (INS, names, birth date, sex) comes from the national identity
+    reference and is not editable here. The phone is stored in E.164 form.
+    Raises ``ValidationError`` with French messages and stores nothing on bad input.
+    """
+    unknown = set(data) - set(CONTACT_FIELDS)
+    if unknown:
+        raise TypeError(f"Not contact fields: {', '.join(sorted(unknown))}")
+    if not access.can_write:
+        raise PermissionDenied
+    with transaction.atomic():
+        patient = Patient.objects.select_for_update().get(pk=access.patient.pk)
+        for name, value in data.items():
+            setattr(patient, name, value.strip() if isinstance(value, str) else value)
+        errors: dict[str, list[str]] = {}
+        for name in CONTACT_FIELDS:
+            value = getattr(patient, name)
+            if isinstance(value, str) and MARKUP_RE.search(value):
+                errors.setdefault(name, []).append(
+                    str(_("Les balises HTML ou le code ne sont pas acceptés dans ce champ."))
+                )
+        if (
+            patient.country == "FR"
+            and patient.postcode
+            and not FR_POSTCODE_RE.fullmatch(patient.postcode)
+        ):
+            errors.setdefault("postcode", []).append(
+                str(_("Le code postal doit comporter 5 chiffres."))
+            )
+        if errors:
+            raise ValidationError(errors)
+        patient.full_clean()
+        if patient.phone:
+            patient.phone = normalize_phone(patient.phone)
+        patient.save(update_fields=list(data))
+        access.log(action=AccessAction.WRITE, what="contact")
     return patient
 
 

@@ -7,6 +7,7 @@ app_name = "records"
 urlpatterns = [
     path("", patient.dashboard, name="dashboard"),
     path("histoire/", patient.timeline, name="timeline"),
+    path("profil/", patient.profile, name="profile"),
     path("<slug:slug>/", patient.section_list, name="section_list"),
     path("<slug:slug>/ajouter/", patient.section_add, name="section_add"),
     path("<slug:slug>/<int:pk>/modifier/", patient.section_edit, name="section_edit"),

@@ -90,7 +90,7 @@ def section_add(request: HttpRequest, access: RecordAccess, slug: str) -> HttpRe
         try:
             services.entry_create(access=access, model=section.model, data=data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("L’élément a été ajouté à votre dossier."))
             return redirect(record_reverse(access, "section_list", slug))
@@ -111,7 +111,7 @@ def _initial_from_query(request: HttpRequest, section: Section) -> dict[str, Any
     return {}
 
 
-def _apply_errors(form: Any, exc: ValidationError) -> None:
+def apply_errors(form: Any, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)
@@ -132,7 +132,7 @@ def section_edit(request: HttpRequest, access: RecordAccess, slug: str, pk: int)
         try:
             services.entry_update(access=access, entry=entry, data=data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("L’élément a été modifié."))
             return redirect(record_reverse(access, "section_list", slug))
