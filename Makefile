@@ -36,7 +36,7 @@ demo: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy .
+	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(BIN)/mypy .
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  echo "Chromium est absent : installez-le avec 'apt-get install -y chromium'. Les tests navigateur vont échouer."; \
 	fi
@@ -48,7 +48,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy .
+	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(BIN)/mypy .
 
 ## messages: extract and compile translations (needs GNU gettext)
 messages: install

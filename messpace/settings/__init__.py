@@ -104,6 +104,8 @@ TEMPLATES = [
     },
 ]
 FORM_RENDERER = "dsfr.forms.DsfrDjangoTemplates"
+# Mark optional fields rather than required ones, as the DSFR now advises.
+DSFR_MARK_OPTIONAL_FIELDS = True
 
 # --- Database -------------------------------------------------------------
 _database_url = env_optional("DATABASE_URL")
