@@ -26,7 +26,7 @@ install: $(STAMP)
 demo: install
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
 	DEBUG=true $(BIN)/python manage.py compilemessages --ignore=.venv -v 0 || true
-	DEBUG=true $(BIN)/python manage.py seed_demo
+	DEBUG=true $(BIN)/python manage.py seed_demo --base-url http://127.0.0.1:$(PORT)
 	@echo ""
 	@echo "  messpace tourne sur http://127.0.0.1:$(PORT)/  (Ctrl+C pour arrêter)"
 	@echo ""

@@ -1,0 +1,234 @@
+"""``manage.py seed_demo``: the data a newcomer sees after ``make demo``.
+
+The command runs twice in a module-scoped transaction (it takes a few seconds),
+rolled back when the module ends; each test then reads that state.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import models, transaction
+from django_otp import match_token
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from pytest_django import DjangoDbBlocker
+
+from consent.models import AccessLog, CareRelationship
+from messpace.accounts.models import Profession, Professional, User
+from messpace.factories import DEFAULT_PASSWORD
+from records.management.demo.base import ACCOUNTS, BACKUP_CODES, PAT_TROIS_INS
+from records.models import (
+    SECTION_MODELS,
+    Condition,
+    Measure,
+    Patient,
+    Record,
+    RecordState,
+    RecordTransition,
+    TimelineEvent,
+    Treatment,
+    Vaccination,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("seed_demo")]
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+COUNTED: tuple[type[models.Model], ...] = (
+    User,
+    Professional,
+    Patient,
+    Record,
+    RecordTransition,
+    CareRelationship,
+    AccessLog,
+    TimelineEvent,
+    StaticDevice,
+    StaticToken,
+    *SECTION_MODELS.values(),
+)
+
+
+def _seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", "--force", stdout=out)
+    return out.getvalue()
+
+
+def _counts() -> dict[str, int]:
+    return {model._meta.label: model._default_manager.count() for model in COUNTED}
+
+
+@dataclass(frozen=True)
+class Seeded:
+    first_output: str
+    second_output: str
+    after_first: dict[str, int]
+    after_second: dict[str, int]
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[Seeded]:
+    with django_db_blocker.unblock(), transaction.atomic():
+        first = _seed()
+        after_first = _counts()
+        second = _seed()
+        yield Seeded(first, second, after_first, _counts())
+        transaction.set_rollback(True)
+
+
+def _user(key: str) -> User:
+    email = next(a.email for a in ACCOUNTS if a.key == key)
+    return User.objects.get(email=email)
+
+
+def test_second_run_adds_nothing(seeded: Seeded) -> None:
+    assert seeded.after_first["records.Measure"] > 500
+    assert seeded.after_second == seeded.after_first
+    assert "Données déjà présentes" in seeded.second_output
+
+
+def test_output_lists_every_account_with_the_shared_password(seeded: Seeded) -> None:
+    for output in (seeded.first_output, seeded.second_output):
+        assert "http://127.0.0.1:8000/connexion/" in output
+        assert DEFAULT_PASSWORD in output
+        for account in ACCOUNTS:
+            assert account.email in output
+        for code in BACKUP_CODES:
+            assert code in output
+
+
+def test_cda_patient_has_the_sample_ins_and_an_active_record(seeded: Seeded) -> None:
+    patient = Patient.objects.select_related("record").get(nir=PAT_TROIS_INS)
+    assert patient.birth_names == "PAT-TROIS"
+    assert patient.first_given_name == "Dominique"
+    assert patient.sex == "F"
+    assert patient.birth_date.isoformat() == "1979-03-28"
+    assert patient.record.state == RecordState.ACTIVE
+    assert patient.user == _user("dominique")
+
+
+def test_every_role_has_its_account(seeded: Seeded) -> None:
+    professions = {
+        "gp": Profession.GENERAL_PRACTITIONER,
+        "pharmacist": Profession.PHARMACIST,
+        "nurse": Profession.NURSE,
+        "physio": Profession.PHYSIOTHERAPIST,
+        "emergency": Profession.EMERGENCY_PHYSICIAN,
+    }
+    for key, profession in professions.items():
+        assert _user(key).professional.profession == profession
+    assert _user("agent").is_support_agent
+    assert not _user("agent").is_staff
+    assert _user("admin").is_superuser
+    for key in ("gerard", "dominique", "julien", "camille", "emma"):
+        assert _user(key).is_patient
+    for account in ACCOUNTS:
+        user = _user(account.key)
+        assert user.check_password(DEFAULT_PASSWORD)
+        assert user.requires_two_factor == account.two_factor
+
+
+def test_family_children_are_4_and_16_and_only_the_teenager_logs_in(seeded: Seeded) -> None:
+    children = {p.first_given_name: p for p in Patient.objects.filter(birth_names="MOREAU")}
+    assert children["Louis"].age == 4
+    assert children["Louis"].user is None
+    assert children["Emma"].age == 16
+    assert children["Emma"].user == _user("emma")
+    # The toddler's growth is followed from birth, head circumference included.
+    louis_kinds = set(
+        Measure.objects.filter(patient=children["Louis"]).values_list("kind", flat=True)
+    )
+    assert {"weight", "height", "head_circumference"} <= louis_kinds
+    assert (
+        Vaccination.objects.filter(patient=children["Louis"], vaccine="Infanrix Hexa").count() == 3
+    )
+
+
+def test_elderly_patient_has_chronic_conditions_and_treatments(seeded: Seeded) -> None:
+    gerard = _user("gerard").patient
+    assert gerard.age == 74
+    codes = set(Condition.objects.filter(patient=gerard).values_list("icd10_code", flat=True))
+    assert {"E11.9", "I10", "I48.9"} <= codes
+    current = [t.medicine for t in Treatment.objects.filter(patient=gerard) if t.is_current]
+    assert any(m.startswith("Metformine 1000 mg") for m in current)
+    assert any(m.startswith("Apixaban") for m in current)
+    glucose = Measure.objects.filter(patient=gerard, kind="blood_glucose")
+    assert glucose.count() > 100
+
+
+def test_every_entry_has_its_timeline_row(seeded: Seeded) -> None:
+    for section, model in SECTION_MODELS.items():
+        entries = set(model.objects.values_list("pk", "patient_id"))
+        rows = set(
+            TimelineEvent.objects.filter(kind=section, deleted=False).values_list(
+                "source_id", "patient_id"
+            )
+        )
+        assert entries, section
+        assert rows == entries, section
+
+
+def test_every_record_is_active_after_notice(seeded: Seeded) -> None:
+    for record in Record.objects.all():
+        assert record.state == RecordState.ACTIVE
+        states = list(record.transitions.values_list("to_state", flat=True))
+        assert states == [RecordState.CREATED, RecordState.NOTIFIED, RecordState.ACTIVE]
+
+
+def test_care_relationships_link_the_team_to_their_patients(seeded: Seeded) -> None:
+    def patients_of(key: str) -> set[str]:
+        return set(
+            CareRelationship.objects.filter(
+                professional__user=_user(key), ended_at__isnull=True
+            ).values_list("patient__given_names", flat=True)
+        )
+
+    gp_patients = patients_of("gp")
+    for name in ("Gérard Louis", "Dominique Marie-Louise", "Julien Pierre", "Camille Anne"):
+        assert name in gp_patients
+    assert {"Emma Louise", "Louis Gabriel"} <= gp_patients
+    assert patients_of("pharmacist") == {"Gérard Louis"}
+    assert patients_of("nurse") == {"Gérard Louis"}
+    assert patients_of("physio") == {"Julien Pierre"}
+    assert patients_of("emergency") == set()
+
+
+def test_professional_writes_are_in_the_access_history(seeded: Seeded) -> None:
+    nurse = _user("nurse")
+    gerard = _user("gerard").patient
+    logged = AccessLog.objects.filter(actor=nurse, patient=gerard, action="write")
+    assert logged.count() == Measure.objects.filter(author=nurse).count() > 0
+
+
+def test_backup_codes_work_once_and_a_rerun_restores_them(seeded: Seeded) -> None:
+    """GIVEN a newcomer who used a backup code WHEN seed_demo runs again THEN it works again."""
+    urgentiste = _user("emergency")
+    assert match_token(urgentiste, BACKUP_CODES[0]) is not None
+    assert match_token(urgentiste, BACKUP_CODES[0]) is None
+    urgentiste.set_password("changed-by-a-visitor")
+    urgentiste.save()
+
+    _seed()
+
+    urgentiste.refresh_from_db()
+    assert match_token(urgentiste, BACKUP_CODES[0]) is not None
+    assert urgentiste.check_password(DEFAULT_PASSWORD)
+
+
+def test_readme_lists_the_same_demo_accounts(seeded: Seeded) -> None:
+    readme = README.read_text(encoding="utf-8")
+    assert DEFAULT_PASSWORD in readme
+    for account in ACCOUNTS:
+        assert account.email in readme
+    for code in BACKUP_CODES:
+        assert code in readme
+
+
+def test_refuses_to_run_without_debug_unless_forced(db: None) -> None:
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("seed_demo", stdout=io.StringIO())
