@@ -16,6 +16,11 @@ urlpatterns = [
     path("compte/securite/codes-de-secours/", views.backup_codes_view, name="backup_codes"),
     path("compte/securite/sessions/fermer/", views.session_end_view, name="session_end"),
     path(
+        "compte/securite/sessions/fermer-les-autres/",
+        views.sessions_end_others_view,
+        name="sessions_end_others",
+    ),
+    path(
         "compte/mot-de-passe/",
         auth_views.PasswordChangeView.as_view(
             form_class=PasswordChangeForm,

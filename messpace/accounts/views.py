@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django_otp import devices_for_user
 from django_otp import login as otp_login
@@ -224,4 +224,19 @@ def session_end_view(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("La session a été fermée."))
     else:
         messages.error(request, _("Cette session n’existe plus."))
+    return redirect("accounts:security")
+
+
+@login_required
+@require_POST
+def sessions_end_others_view(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    count = services.sessions_end_others(user=user, keep=request.session.session_key)
+    messages.success(
+        request,
+        ngettext(
+            "%(n)d autre session a été fermée.", "%(n)d autres sessions ont été fermées.", count
+        )
+        % {"n": count},
+    )
     return redirect("accounts:security")

@@ -222,3 +222,26 @@ def test_enabling_two_factor_closes_the_patients_other_sessions(db, client) -> N
     assert response.status_code == 302
     assert Session.objects.filter(user=patient.user).count() == 1
     assert other.get(reverse("records:dashboard")).status_code == 302
+
+
+def test_closing_all_other_sessions_keeps_only_the_current_one(db, client) -> None:
+    from django.test import Client
+    from django.urls import reverse
+    from qsessions.models import Session
+
+    from messpace.factories import PatientUserFactory
+
+    patient = PatientUserFactory()
+    someone_else = PatientUserFactory()
+    elsewhere, theirs = Client(), Client()
+    elsewhere.force_login(patient.user, backend="django.contrib.auth.backends.ModelBackend")
+    theirs.force_login(someone_else.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(patient.user, backend="django.contrib.auth.backends.ModelBackend")
+
+    response = client.post(reverse("accounts:sessions_end_others"), follow=True)
+
+    assert "1 autre session a été fermée." in response.content.decode()
+    assert Session.objects.filter(user=patient.user).count() == 1
+    assert Session.objects.filter(user=someone_else.user).count() == 1
+    assert elsewhere.get(reverse("records:dashboard")).status_code == 302
+    assert client.get(reverse("records:dashboard")).status_code == 200
