@@ -44,6 +44,148 @@ class CareRelationship(models.Model):
         return f"{self.professional} → {self.patient}"
 
 
+class DesignatedGP(models.Model):
+    """The patient's designated general practitioner (médecin traitant), one at a time."""
+
+    patient = models.OneToOneField(
+        "records.Patient", on_delete=models.PROTECT, related_name="designated_gp"
+    )
+    professional = models.ForeignKey(
+        "accounts.Professional", on_delete=models.PROTECT, related_name="gp_of"
+    )
+    designated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("médecin traitant")
+        verbose_name_plural = _("médecins traitants")
+        indexes = [models.Index(fields=["professional"])]
+
+    def __str__(self) -> str:
+        return f"{self.professional} — GP of {self.patient_id}"
+
+
+class Share(models.Model):
+    """Access the patient granted to a named professional: the whole record
+    (``section`` empty) or one section per row, until ``expires_at``."""
+
+    patient = models.ForeignKey("records.Patient", on_delete=models.PROTECT, related_name="shares")
+    professional = models.ForeignKey(
+        "accounts.Professional", on_delete=models.PROTECT, related_name="shares_received"
+    )
+    section = models.CharField(_("rubrique"), max_length=16, blank=True)
+    expires_at = models.DateTimeField(_("jusqu’au"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("partage")
+        verbose_name_plural = _("partages")
+        indexes = [models.Index(fields=["professional", "patient"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "professional", "section"],
+                condition=Q(revoked_at__isnull=True),
+                name="share_one_live_per_section",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} → {self.professional_id} ({self.section or '*'})"
+
+    @property
+    def is_active(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class Block(models.Model):
+    """A professional the patient shut out entirely (only emergency access overrides it)."""
+
+    patient = models.ForeignKey("records.Patient", on_delete=models.PROTECT, related_name="blocks")
+    professional = models.ForeignKey(
+        "accounts.Professional", on_delete=models.PROTECT, related_name="blocked_by"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("professionnel bloqué")
+        verbose_name_plural = _("professionnels bloqués")
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "professional"], name="block_once_per_pair")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} blocks {self.professional_id}"
+
+
+class ProfessionVisibility(models.Model):
+    """The profession × item-kind matrix: what a profession sees by default.
+
+    Kept as data so admins can change it; a missing row means "not visible".
+    """
+
+    profession = models.CharField(_("profession"), max_length=32)
+    item_kind = models.CharField(_("type d’élément"), max_length=16)
+    visible = models.BooleanField(_("visible"), default=True)
+
+    class Meta:
+        verbose_name = _("visibilité par profession")
+        verbose_name_plural = _("matrice de visibilité par profession")
+        ordering = ["profession", "item_kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profession", "item_kind"], name="visibility_one_per_cell"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profession} × {self.item_kind}: {'oui' if self.visible else 'non'}"
+
+
+class EmergencyAccess(models.Model):
+    """Break-glass access: a stated reason, a limited time, the patient told."""
+
+    patient = models.ForeignKey(
+        "records.Patient", on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    professional = models.ForeignKey(
+        "accounts.Professional", on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    reason = models.CharField(_("motif"), max_length=500)
+    started_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("accès en urgence")
+        verbose_name_plural = _("accès en urgence")
+        indexes = [models.Index(fields=["professional", "patient", "expires_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("started_at")),
+                name="emergency_expires_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.professional_id} → {self.patient_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class ConsentSettings(models.Model):
+    """The patient's standing choices about access to their record."""
+
+    patient = models.OneToOneField(
+        "records.Patient", on_delete=models.PROTECT, related_name="consent_settings"
+    )
+    refuses_emergency_access = models.BooleanField(_("refuser l’accès en urgence"), default=False)
+
+    class Meta:
+        verbose_name = _("choix d’accès du patient")
+        verbose_name_plural = _("choix d’accès des patients")
+
+    def __str__(self) -> str:
+        return f"settings of {self.patient_id}"
+
+
 class AccessBasis(models.TextChoices):
     CARE_RELATIONSHIP = "care", _("Relation de soins")
     DESIGNATED_GP = "gp", _("Médecin traitant")

@@ -6,11 +6,13 @@ are querysets filtered in SQL; anything not allowed answers 404 so that ids
 cannot be enumerated. Reads and writes by anyone other than the patient are
 written to :class:`consent.models.AccessLog`.
 
-Bases implemented so far: the patient themself, and a professional with an
-open care relationship. The consent work (designated GP, shares, profession
-matrix, hidden items, blocks, guardians, carers, emergency access) extends
-:func:`professional_patients` and :meth:`RecordAccess.entries` without
-changing their callers.
+A professional's bases, strongest first: designated GP, care relationship,
+share granted by the patient (whole record or some sections), emergency
+access. A block by the patient overrides every basis but emergency access.
+What a basis shows is narrowed by the profession × item-kind matrix
+(:mod:`consent.visibility`, editable as ``ProfessionVisibility`` rows) and by
+the items the patient hid, which only their author and the designated GP
+still see.
 """
 
 from __future__ import annotations
@@ -18,38 +20,92 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from django.db.models import Exists, Manager, OuterRef, QuerySet
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    Manager,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 from django.http import Http404
+from django.utils import timezone
 
-from consent.models import AccessAction, AccessBasis, AccessLog, CareRelationship
-from records.models import Entry, Patient, RecordState, TimelineEvent
+from consent.models import (
+    AccessAction,
+    AccessBasis,
+    AccessLog,
+    Block,
+    CareRelationship,
+    ConsentSettings,
+    DesignatedGP,
+    EmergencyAccess,
+    ProfessionVisibility,
+    Share,
+)
+from consent.visibility import ALL_KINDS, DEFAULT_MATRIX
+from records.models import Condition, Entry, ItemKind, Patient, RecordState, TimelineEvent
 
 if TYPE_CHECKING:
-    from messpace.accounts.models import User
+    import datetime as dt
+
+    from messpace.accounts.models import Professional, User
 
 E = TypeVar("E", bound=Entry)
 
 SELF = "self"
+MENTAL_HEALTH_PREFIX = "F"  # ICD-10 chapter V
 
 
 @dataclass(frozen=True)
 class RecordAccess:
-    """An actor's established right to one patient's record."""
+    """An actor's established right to one patient's record.
+
+    ``kinds`` is the set of item kinds the actor may see (``None``: all, for
+    the patient); ``sees_hidden`` is true for the patient and the designated GP.
+    """
 
     actor: User
     patient: Patient
     role: str
     basis: str
     can_write: bool
+    kinds: frozenset[str] | None = None
+    sees_hidden: bool = True
 
     @property
     def is_self(self) -> bool:
         return self.basis == SELF
 
+    def sees_kind(self, kind: str) -> bool:
+        return self.kinds is None or kind in self.kinds
+
+    def sees_section(self, section: str) -> bool:
+        if section == "condition":
+            return self.sees_kind(ItemKind.CONDITION) or self.sees_kind(ItemKind.MENTAL_HEALTH)
+        return self.sees_kind(section)
+
     def entries(self, model: type[E]) -> QuerySet[E]:
         """Live entries of one section this actor may read, filtered in SQL."""
         manager: Manager[E] = model.live  # type: ignore[assignment]
-        return manager.filter(patient=self.patient)
+        qs = manager.filter(patient=self.patient)
+        if self.kinds is None:
+            return qs
+        if model is Condition:
+            general = ItemKind.CONDITION in self.kinds
+            mental = ItemKind.MENTAL_HEALTH in self.kinds
+            if not general and not mental:
+                return qs.none()
+            if not mental:
+                qs = qs.exclude(icd10_code__startswith=MENTAL_HEALTH_PREFIX)
+            elif not general:
+                qs = qs.filter(icd10_code__startswith=MENTAL_HEALTH_PREFIX)
+        elif model.section not in self.kinds:
+            return qs.none()
+        if not self.sees_hidden:
+            qs = qs.filter(Q(hidden_from_professionals=False) | Q(author_id=self.actor.pk))
+        return qs
 
     def entry_or_404(self, model: type[E], entry_id: int) -> E:
         try:
@@ -58,7 +114,13 @@ class RecordAccess:
             raise Http404 from exc
 
     def timeline(self) -> QuerySet[TimelineEvent]:
-        return TimelineEvent.objects.filter(patient=self.patient, deleted=False)
+        qs = TimelineEvent.objects.filter(patient=self.patient, deleted=False)
+        if self.kinds is None:
+            return qs
+        qs = qs.filter(visibility_kind__in=sorted(self.kinds))
+        if not self.sees_hidden:
+            qs = qs.filter(Q(hidden_from_professionals=False) | Q(author_id=self.actor.pk))
+        return qs
 
     def may_modify(self, entry: Entry) -> bool:
         """Patients edit what they entered; professionals edit what they authored."""
@@ -103,32 +165,116 @@ def own_record_access(user: User) -> RecordAccess:
     return RecordAccess(actor=user, patient=patient, role="patient", basis=SELF, can_write=True)
 
 
+def visible_kinds(profession: str) -> frozenset[str]:
+    """The item kinds a profession sees: its matrix rows over the defaults (one query)."""
+    kinds = set(DEFAULT_MATRIX.get(profession, frozenset()))
+    for kind, visible in ProfessionVisibility.objects.filter(profession=profession).values_list(
+        "item_kind", "visible"
+    ):
+        if visible:
+            kinds.add(kind)
+        else:
+            kinds.discard(kind)
+    return frozenset(kinds & ALL_KINDS)
+
+
+def _basis_subqueries(professional: Professional, now: dt.datetime) -> dict[str, Exists]:
+    """One EXISTS per basis, correlated on the patient's primary key."""
+    pk = OuterRef("pk")
+    refuses = ConsentSettings.objects.filter(patient_id=pk, refuses_emergency_access=True)
+    subqueries: dict[str, Exists | ExpressionWrapper[Q]] = {
+        "is_gp": Exists(DesignatedGP.objects.filter(patient_id=pk, professional=professional)),
+        "in_care": Exists(
+            CareRelationship.objects.filter(
+                patient_id=pk, professional=professional, ended_at__isnull=True
+            )
+        ),
+        "has_share": Exists(
+            Share.objects.filter(
+                patient_id=pk, professional=professional, revoked_at__isnull=True
+            ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        ),
+        "in_emergency": ExpressionWrapper(
+            Exists(
+                EmergencyAccess.objects.filter(
+                    patient_id=pk, professional=professional, expires_at__gt=now
+                )
+            )
+            & ~Exists(refuses),
+            output_field=BooleanField(),
+        ),
+        "is_blocked": Exists(Block.objects.filter(patient_id=pk, professional=professional)),
+    }
+    return subqueries
+
+
 def professional_patients(user: User) -> QuerySet[Patient]:
     """Patients whose active record this professional may open, filtered in SQL."""
     if not user.is_authenticated or not user.is_professional:
         return Patient.objects.none()
-    open_care = CareRelationship.objects.filter(
-        professional_id=user.professional.pk, patient_id=OuterRef("pk"), ended_at__isnull=True
-    )
+    b = _basis_subqueries(user.professional, timezone.now())
+    ordinary = Q(b["is_gp"]) | Q(b["in_care"]) | Q(b["has_share"])
     return (
         Patient.objects.filter(record__state=RecordState.ACTIVE)
-        .filter(Exists(open_care))
+        .filter((ordinary & ~Q(b["is_blocked"])) | Q(b["in_emergency"]))
         .exclude(user_id=user.pk)
     )
 
 
 def professional_record_access(user: User, patient_id: int) -> RecordAccess:
-    """A professional's access to one patient's record, with its basis; 404 without one."""
-    try:
-        patient = professional_patients(user).select_related("record").get(pk=patient_id)
-    except Patient.DoesNotExist as exc:
-        raise Http404 from exc
+    """A professional's access to one patient's record, with its basis; 404 without one.
+
+    Three queries whatever the record's size or the number of grants: the
+    patient with one EXISTS per basis, the profession's matrix, and (for a
+    share limited to some sections) the shared sections.
+    """
+    if not user.is_authenticated or not user.is_professional:
+        raise Http404
+    professional = user.professional
+    now = timezone.now()
+    b = _basis_subqueries(professional, now)
+    patient = (
+        Patient.objects.select_related("record")
+        .filter(pk=patient_id, record__state=RecordState.ACTIVE)
+        .exclude(user_id=user.pk)
+        .annotate(**b)
+        .first()
+    )
+    if patient is None:
+        raise Http404
+    flags = {name: getattr(patient, name) for name in b}
+    if flags["is_blocked"] and not flags["in_emergency"]:
+        raise Http404
+    kinds = visible_kinds(professional.profession)
+    if flags["is_gp"]:
+        basis = AccessBasis.DESIGNATED_GP
+    elif flags["in_care"]:
+        basis = AccessBasis.CARE_RELATIONSHIP
+    elif flags["has_share"]:
+        basis = AccessBasis.SHARE
+        sections = set(
+            Share.objects.filter(
+                patient=patient, professional=professional, revoked_at__isnull=True
+            )
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+            .values_list("section", flat=True)
+        )
+        if "" not in sections:
+            if ItemKind.CONDITION in sections:
+                sections.add(ItemKind.MENTAL_HEALTH)
+            kinds = kinds & frozenset(sections)
+    elif flags["in_emergency"]:
+        basis = AccessBasis.EMERGENCY
+    else:
+        raise Http404
     return RecordAccess(
         actor=user,
         patient=patient,
         role="professional",
-        basis=AccessBasis.CARE_RELATIONSHIP,
+        basis=basis,
         can_write=True,
+        kinds=kinds,
+        sees_hidden=bool(flags["is_gp"]),
     )
 
 
@@ -138,4 +284,5 @@ __all__ = [
     "own_record_access",
     "professional_patients",
     "professional_record_access",
+    "visible_kinds",
 ]

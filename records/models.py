@@ -201,6 +201,8 @@ class Entry(models.Model):
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Hidden by the patient: still seen by its author and the designated GP.
+    hidden_from_professionals = models.BooleanField(_("masqué aux professionnels"), default=False)
 
     objects = models.Manager()
     live: ClassVar[LiveEntryManager] = LiveEntryManager()
@@ -220,6 +222,11 @@ class Entry(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def visibility_kind(self) -> str:
+        """The item kind the profession matrix decides on (see ``consent.ProfessionVisibility``)."""
+        return self.section
 
     def clean_fields(self, exclude: Collection[str] | None = None) -> None:
         """Field rules shared by every section: no markup, text within limits.
@@ -360,6 +367,15 @@ class Condition(Entry):
 
     def event_summary(self) -> str:
         return str(self.get_status_display())
+
+    @property
+    def is_mental_health(self) -> bool:
+        # ICD-10 chapter V (F00-F99): mental and behavioural disorders.
+        return self.icd10_code.upper().startswith("F")
+
+    @property
+    def visibility_kind(self) -> str:
+        return ItemKind.MENTAL_HEALTH if self.is_mental_health else self.section
 
 
 class Treatment(Entry):
@@ -820,6 +836,22 @@ SECTION_MODELS: dict[str, type[Entry]] = {
 }
 
 
+class ItemKind(models.TextChoices):
+    """What the profession × item-kind matrix decides on: the sections, plus mental
+    health (conditions coded in ICD-10 chapter F), plus documents (later)."""
+
+    CONDITION = "condition", _("Maladies (hors santé mentale)")
+    MENTAL_HEALTH = "mental_health", _("Santé mentale (CIM-10 chapitre F)")
+    TREATMENT = "treatment", _("Traitements")
+    HOSPITALISATION = "hospitalisation", _("Hospitalisations")
+    HANDICAP = "handicap", _("Handicaps")
+    ALLERGY = "allergy", _("Allergies et intolérances")
+    FAMILY = "family", _("Antécédents familiaux")
+    HABIT = "habit", _("Habitudes de vie")
+    VACCINATION = "vaccination", _("Vaccinations")
+    MEASURE = "measure", _("Mesures")
+
+
 class EventKind(models.TextChoices):
     CONDITION = "condition", _("Maladie")
     TREATMENT = "treatment", _("Traitement")
@@ -856,6 +888,9 @@ class TimelineEvent(models.Model):
     author_kind = models.CharField(max_length=16, choices=AuthorKind.choices)
     author_label = models.CharField(max_length=200, blank=True)
     deleted = models.BooleanField(default=False)
+    # Mirrors of the source's visibility, so the policy filters events in SQL.
+    visibility_kind = models.CharField(max_length=16, default="")
+    hidden_from_professionals = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

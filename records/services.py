@@ -44,6 +44,7 @@ _DELETED_MEANWHILE = _("Cet élément a été supprimé entre-temps : il ne peut
 PROTECTED_FIELDS = frozenset(
     {"id", "pk", "patient", "patient_id", "author", "author_id", "author_kind"}
     | {"created_at", "updated_at", "deleted_at", "deleted_by", "deleted_by_id"}
+    | {"hidden_from_professionals"}
 )
 
 
@@ -92,6 +93,8 @@ def timeline_event_sync(*, entry: Entry) -> TimelineEvent:
             "author_kind": entry.author_kind,
             "author_label": author_label[:200],
             "deleted": entry.is_deleted,
+            "visibility_kind": entry.visibility_kind,
+            "hidden_from_professionals": entry.hidden_from_professionals,
         },
     )
     return event

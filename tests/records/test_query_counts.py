@@ -23,7 +23,7 @@ PATIENT_DASHBOARD = 20
 PATIENT_TIMELINE = 10
 PATIENT_SECTION = 10
 PATIENT_MEASURES = 19  # the section plus one series per measure kind
-PRO_EXTRA = 2  # the professional's identity and the access log row
+PRO_EXTRA = 3  # the professional identity, the profession matrix and the access log row
 PRO_PATIENT_LIST = 10
 
 SIZES = [10, 2000]
