@@ -178,7 +178,9 @@ def visible_kinds(profession: str) -> frozenset[str]:
     return frozenset(kinds & ALL_KINDS)
 
 
-def _basis_subqueries(professional: Professional, now: dt.datetime) -> dict[str, Exists]:
+def _basis_subqueries(
+    professional: Professional, now: dt.datetime
+) -> dict[str, Exists | ExpressionWrapper[Q]]:
     """One EXISTS per basis, correlated on the patient's primary key."""
     pk = OuterRef("pk")
     refuses = ConsentSettings.objects.filter(patient_id=pk, refuses_emergency_access=True)
