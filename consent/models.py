@@ -154,6 +154,7 @@ class EmergencyAccess(models.Model):
     reason = models.CharField(_("motif"), max_length=500)
     started_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("accès en urgence")

@@ -1,0 +1,42 @@
+"""Notices sent to patients about access to their record. Never any health content."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from consent.models import EmergencyAccess
+
+
+def emergency_access_notify(*, grant_id: int) -> bool:
+    """Email the patient once about an emergency access; safe to run twice.
+
+    The row is claimed with a conditional update so a second delivery sends nothing.
+    """
+    with transaction.atomic():
+        claimed = EmergencyAccess.objects.filter(pk=grant_id, notified_at__isnull=True).update(
+            notified_at=timezone.now()
+        )
+        if not claimed:
+            return False
+        grant = EmergencyAccess.objects.select_related("patient", "professional__user").get(
+            pk=grant_id
+        )
+        email = grant.patient.email or (grant.patient.user.email if grant.patient.user else "")
+        if not email:
+            return False
+        context = {"grant": grant, "site_name": settings.MESSPACE_SITE_NAME}
+        message = EmailMultiAlternatives(
+            subject=render_to_string("emails/emergency_access_subject.txt", context).strip(),
+            body=render_to_string("emails/emergency_access_body.txt", context),
+            to=[email],
+        )
+        message.attach_alternative(
+            render_to_string("emails/emergency_access_body.html", context), "text/html"
+        )
+        message.send()
+    return True
+

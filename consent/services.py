@@ -1,0 +1,254 @@
+"""Writes to the patient's consent choices: GP, care relationships, shares,
+blocks, hidden items, emergency access and its refusal.
+
+Each function states its contract; refused requests raise ``ValidationError``
+with a French message and change nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, TypeVar
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from consent.models import (
+    AccessAction,
+    AccessBasis,
+    AccessLog,
+    Block,
+    CareRelationship,
+    ConsentSettings,
+    DesignatedGP,
+    EmergencyAccess,
+    Share,
+)
+from consent.policy import RecordAccess, professional_record_access
+from messpace.accounts.models import Profession, Professional
+from records.models import SECTION_MODELS, Entry, Patient, RecordState
+from records.services import timeline_event_sync
+
+if TYPE_CHECKING:
+    from messpace.accounts.models import User
+
+E = TypeVar("E", bound=Entry)
+
+# Who may be a designated GP (médecin traitant) and who may break the glass.
+GP_PROFESSIONS = frozenset({Profession.GENERAL_PRACTITIONER, Profession.SPECIALIST})
+EMERGENCY_PROFESSIONS = frozenset({Profession.EMERGENCY_PHYSICIAN})
+EMERGENCY_DURATION = dt.timedelta(hours=getattr(settings, "MESSPACE_EMERGENCY_HOURS", 24))
+
+
+def _require_self(access: RecordAccess) -> None:
+    if not access.is_self:
+        raise PermissionDenied
+
+
+def designated_gp_set(*, access: RecordAccess, professional: Professional) -> DesignatedGP:
+    """The patient chooses (or changes) their designated GP."""
+    _require_self(access)
+    if professional.profession not in GP_PROFESSIONS:
+        raise ValidationError(_("Seul un médecin peut être désigné comme médecin traitant."))
+    if Block.objects.filter(patient=access.patient, professional=professional).exists():
+        raise ValidationError(_("Vous avez bloqué ce médecin : débloquez-le avant de le désigner."))
+    with transaction.atomic():
+        gp, _created = DesignatedGP.objects.update_or_create(
+            patient=access.patient,
+            defaults={"professional": professional, "designated_at": timezone.now()},
+        )
+    return gp
+
+
+def designated_gp_clear(*, access: RecordAccess) -> None:
+    _require_self(access)
+    DesignatedGP.objects.filter(patient=access.patient).delete()
+
+
+def care_relationship_end(*, access: RecordAccess, relationship_id: int) -> None:
+    """The patient ends a care relationship a professional declared; 404 if not theirs."""
+    _require_self(access)
+    updated = CareRelationship.objects.filter(
+        pk=relationship_id, patient=access.patient, ended_at__isnull=True
+    ).update(ended_at=timezone.now())
+    if not updated:
+        raise Http404
+
+
+def care_relationship_declare(
+    *, professional: Professional, patient: Patient, declared_by: User
+) -> CareRelationship:
+    """A professional who sees the patient records the relationship, with the
+    patient's consent (the caller has checked it). Idempotent."""
+    if Block.objects.filter(patient=patient, professional=professional).exists():
+        # Same answer as an unknown patient: a block is not to be revealed.
+        raise Http404
+    existing = CareRelationship.objects.filter(
+        patient=patient, professional=professional, ended_at__isnull=True
+    ).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return CareRelationship.objects.create(
+                patient=patient, professional=professional, created_by=declared_by
+            )
+    except IntegrityError:  # a concurrent declaration won
+        return CareRelationship.objects.get(
+            patient=patient, professional=professional, ended_at__isnull=True
+        )
+
+
+def share_grant(
+    *,
+    access: RecordAccess,
+    professional: Professional,
+    sections: list[str],
+    expires_at: dt.datetime | None,
+) -> list[Share]:
+    """Share the whole record (``sections`` empty) or some sections until ``expires_at``.
+
+    Replaces any live share with the same professional.
+    """
+    _require_self(access)
+    unknown = set(sections) - set(SECTION_MODELS)
+    if unknown:
+        raise ValidationError(_("Rubrique inconnue : %(s)s.") % {"s": ", ".join(sorted(unknown))})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError(_("La date de fin du partage doit être dans le futur."))
+    if Block.objects.filter(patient=access.patient, professional=professional).exists():
+        raise ValidationError(
+            _(
+                "Vous avez bloqué ce professionnel : débloquez-le avant de lui partager votre dossier."
+            )
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        Share.objects.filter(
+            patient=access.patient, professional=professional, revoked_at__isnull=True
+        ).update(revoked_at=now)
+        return Share.objects.bulk_create(
+            Share(
+                patient=access.patient,
+                professional=professional,
+                section=section,
+                expires_at=expires_at,
+                created_at=now,
+            )
+            for section in (sorted(set(sections)) or [""])
+        )
+
+
+def share_revoke(*, access: RecordAccess, professional_id: int) -> int:
+    """Revoke every live share with one professional, at once."""
+    _require_self(access)
+    return Share.objects.filter(
+        patient=access.patient, professional_id=professional_id, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+
+
+def block_add(*, access: RecordAccess, professional: Professional) -> Block:
+    """Shut a professional out entirely; the designated GP must be changed first.
+
+    Ends the professional's shares; care relationships stay on record but
+    give no access while the block stands.
+    """
+    _require_self(access)
+    if DesignatedGP.objects.filter(patient=access.patient, professional=professional).exists():
+        raise ValidationError(
+            _(
+                "Ce médecin est votre médecin traitant : changez de médecin traitant avant de le bloquer."
+            )
+        )
+    with transaction.atomic():
+        block, _created = Block.objects.get_or_create(
+            patient=access.patient, professional=professional
+        )
+        Share.objects.filter(
+            patient=access.patient, professional=professional, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
+    return block
+
+
+def block_remove(*, access: RecordAccess, professional_id: int) -> None:
+    _require_self(access)
+    Block.objects.filter(patient=access.patient, professional_id=professional_id).delete()
+
+
+def entry_visibility_set(*, access: RecordAccess, entry: Entry, hidden: bool) -> Entry:
+    """The patient hides an entry from professionals (or shows it again).
+
+    Its author and the designated GP keep seeing it (``consent.policy``).
+    """
+    _require_self(access)
+    if entry.patient_id != access.patient.pk:
+        raise Http404
+    with transaction.atomic():
+        type(entry).objects.filter(pk=entry.pk).update(hidden_from_professionals=hidden)
+        entry.hidden_from_professionals = hidden
+        timeline_event_sync(entry=entry)
+    return entry
+
+
+def emergency_refusal_set(*, access: RecordAccess, refuses: bool) -> ConsentSettings:
+    _require_self(access)
+    row, _created = ConsentSettings.objects.update_or_create(
+        patient=access.patient, defaults={"refuses_emergency_access": refuses}
+    )
+    return row
+
+
+def emergency_access_open(
+    *, user: User, nir: str, birth_date: dt.date, reason: str
+) -> RecordAccess:
+    """Break the glass: open a record without a basis, for a limited time.
+
+    Only professions allowed to (emergency physicians) may; the patient is
+    found by INS and birth date, and 404 answers for unknown patients and for
+    patients who refused emergency access alike. The access is logged with
+    its reason and the patient is notified.
+    """
+    if not user.is_professional or user.professional.profession not in EMERGENCY_PROFESSIONS:
+        raise PermissionDenied(_("Votre profession ne permet pas l’accès en urgence."))
+    reason = reason.strip()
+    if len(reason) < 10:
+        raise ValidationError(_("Décrivez le motif de l’urgence (10 caractères au moins)."))
+    patient = (
+        Patient.objects.filter(nir=nir, birth_date=birth_date, record__state=RecordState.ACTIVE)
+        .exclude(consent_settings__refuses_emergency_access=True)
+        .exclude(user_id=user.pk)
+        .first()
+    )
+    if patient is None:
+        raise Http404
+    now = timezone.now()
+    with transaction.atomic():
+        grant = EmergencyAccess.objects.create(
+            patient=patient,
+            professional=user.professional,
+            reason=reason,
+            started_at=now,
+            expires_at=now + EMERGENCY_DURATION,
+        )
+        AccessLog.objects.create(
+            patient=patient,
+            actor=user,
+            actor_label=f"{user.professional.display_name}, {user.professional.title}",
+            role="professional",
+            basis=AccessBasis.EMERGENCY,
+            action=AccessAction.READ,
+            what=f"emergency: {reason}"[:120],
+            object_id=grant.pk,
+        )
+        transaction.on_commit(lambda: _notify_emergency(grant.pk))
+    return professional_record_access(user, patient.pk)
+
+
+def _notify_emergency(grant_id: int) -> None:
+    from consent.tasks import emergency_access_notify
+
+    emergency_access_notify.delay(grant_id)
