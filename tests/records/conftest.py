@@ -126,6 +126,7 @@ def build_record(
                 TimelineEvent(
                     patient=patient,
                     kind=model.section,
+                    visibility_kind=entry.visibility_kind,
                     source_id=entry.pk,
                     occurred_at=occurred,
                     date_is_entry_date=entry_date,
