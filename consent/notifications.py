@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from consent.models import EmergencyAccess
 
@@ -22,21 +22,24 @@ def emergency_access_notify(*, grant_id: int) -> bool:
         )
         if not claimed:
             return False
-        grant = EmergencyAccess.objects.select_related("patient", "professional__user").get(
+        grant = EmergencyAccess.objects.select_related("patient__user", "professional__user").get(
             pk=grant_id
         )
         email = grant.patient.email or (grant.patient.user.email if grant.patient.user else "")
         if not email:
             return False
         context = {"grant": grant, "site_name": settings.MESSPACE_SITE_NAME}
-        message = EmailMultiAlternatives(
-            subject=render_to_string("emails/emergency_access_subject.txt", context).strip(),
-            body=render_to_string("emails/emergency_access_body.txt", context),
-            to=[email],
-        )
-        message.attach_alternative(
-            render_to_string("emails/emergency_access_body.html", context), "text/html"
-        )
+        # The text is French whatever language the request that queued it used
+        # (the task runs inside that request when Celery is eager).
+        with translation.override(settings.LANGUAGE_CODE):
+            message = EmailMultiAlternatives(
+                subject=render_to_string("emails/emergency_access_subject.txt", context).strip(),
+                body=render_to_string("emails/emergency_access_body.txt", context),
+                to=[email],
+            )
+            message.attach_alternative(
+                render_to_string("emails/emergency_access_body.html", context), "text/html"
+            )
+        # A failed send raises and rolls the claim back, so a retry can send it.
         message.send()
     return True
-

@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", views.home, name="home"),
     path("", include("messpace.accounts.urls")),
+    path("espace/confidentialite/", include("consent.urls")),
     path("espace/", include("records.urls")),
     path("pro/patients/", include("records.urls_pro")),
 ]

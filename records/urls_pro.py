@@ -6,6 +6,8 @@ app_name = "pro"
 
 urlpatterns = [
     path("", pro.patient_list, name="patient_list"),
+    path("declarer/", pro.care_relationship_declare, name="care_relationship_declare"),
+    path("urgence/", pro.emergency_access, name="emergency_access"),
     path("<int:patient_id>/", pro.dashboard, name="dashboard"),
     path("<int:patient_id>/histoire/", pro.timeline, name="timeline"),
     path("<int:patient_id>/<slug:slug>/", pro.section_list, name="section_list"),

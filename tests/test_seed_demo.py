@@ -14,17 +14,20 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import models, transaction
+from django.urls import reverse
 from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from pytest_django import DjangoDbBlocker
 
-from consent.models import AccessLog, CareRelationship
+from consent.models import AccessBasis, AccessLog, CareRelationship, DesignatedGP, Share
+from consent.policy import professional_record_access
 from messpace.accounts.models import Profession, Professional, User
 from messpace.factories import DEFAULT_PASSWORD
 from records.management.demo.base import ACCOUNTS, BACKUP_CODES, PAT_TROIS_INS
 from records.models import (
     SECTION_MODELS,
     Condition,
+    Habit,
     Measure,
     Patient,
     Record,
@@ -45,6 +48,8 @@ COUNTED: tuple[type[models.Model], ...] = (
     Record,
     RecordTransition,
     CareRelationship,
+    DesignatedGP,
+    Share,
     AccessLog,
     TimelineEvent,
     StaticDevice,
@@ -196,6 +201,57 @@ def test_care_relationships_link_the_team_to_their_patients(seeded: Seeded) -> N
     assert patients_of("nurse") == {"Gérard Louis"}
     assert patients_of("physio") == {"Julien Pierre"}
     assert patients_of("emergency") == set()
+
+
+def test_garnier_is_the_designated_gp_of_the_adults_who_chose_her(seeded: Seeded) -> None:
+    gp = _user("gp").professional
+    designated = {
+        (d.patient.user.email if d.patient.user else "")
+        for d in DesignatedGP.objects.filter(professional=gp).select_related("patient__user")
+    }
+    assert designated == {_user(key).email for key in ("gerard", "dominique", "julien", "camille")}
+    assert DesignatedGP.objects.count() == 4
+    assert professional_record_access(gp.user, _user("gerard").patient.pk).basis == (
+        AccessBasis.DESIGNATED_GP
+    )
+
+
+def test_physiotherapist_sees_only_the_sections_gerard_shared(seeded: Seeded) -> None:
+    physio, gerard = _user("physio"), _user("gerard").patient
+    sections = set(
+        Share.objects.filter(professional__user=physio, revoked_at__isnull=True).values_list(
+            "patient_id", "section"
+        )
+    )
+    assert sections == {(gerard.pk, "handicap"), (gerard.pk, "treatment")}
+
+    access = professional_record_access(physio, gerard.pk)
+    assert access.basis == AccessBasis.SHARE
+    assert access.kinds == {"handicap", "treatment"}
+    # Julien's record still comes through the care relationship.
+    julien = _user("julien").patient
+    assert professional_record_access(physio, julien.pk).basis == AccessBasis.CARE_RELATIONSHIP
+
+
+def test_gerards_hidden_habit_is_seen_by_his_gp_not_by_his_nurse(seeded: Seeded) -> None:
+    gerard = _user("gerard").patient
+    hidden = Habit.objects.get(patient=gerard, hidden_from_professionals=True)
+    assert hidden.kind == "alcohol"
+    assert TimelineEvent.objects.get(kind="habit", source_id=hidden.pk).hidden_from_professionals
+
+    nurse_habits = professional_record_access(_user("nurse"), gerard.pk).entries(Habit)
+    gp_habits = professional_record_access(_user("gp"), gerard.pk).entries(Habit)
+    assert hidden not in nurse_habits
+    assert nurse_habits.exists()
+    assert hidden in gp_habits
+
+
+def test_output_gives_gerards_ins_and_birth_date_for_emergency_access(seeded: Seeded) -> None:
+    gerard = _user("gerard").patient
+    for output in (seeded.first_output, seeded.second_output):
+        assert reverse("pro:emergency_access") in output
+        assert gerard.nir_display in output
+        assert gerard.birth_date.strftime("%d/%m/%Y") in output
 
 
 def test_professional_writes_are_in_the_access_history(seeded: Seeded) -> None:

@@ -155,6 +155,7 @@ CELERY_TASK_ROUTES = {
     "documents.tasks.*": {"queue": "ingest"},
     "consent.tasks.campaign_*": {"queue": "letters"},
     "messaging.tasks.*": {"queue": "notify"},
+    "consent.tasks.emergency_*": {"queue": "notify"},
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TIMEZONE = "Europe/Paris"

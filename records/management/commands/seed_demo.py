@@ -80,3 +80,12 @@ class Command(BaseCommand):
             "Chacun ne sert qu’une fois par compte ; relancez seed_demo pour les restaurer.\n"
             "Louis Moreau (4 ans) n’a pas de compte : c’est un enfant de la famille Moreau."
         )
+        example = seeder.summary.emergency_example
+        if example is not None:
+            self.stdout.write("")
+            self.stdout.write(
+                f"Accès en urgence : connectez-vous en médecin urgentiste, ouvrez "
+                f"{base_url}{reverse('pro:emergency_access')} et saisissez l’INS "
+                f"{example.nir_display} et la date de naissance "
+                f"{example.birth_date:%d/%m/%Y} ({example.full_name})."
+            )

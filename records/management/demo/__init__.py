@@ -10,7 +10,8 @@ so a second run adds nothing.
 
 What a visitor may have changed and needs back to log in is restored on every
 run: the shared password, the fixed backup codes (each works once), active
-accounts without an axes lockout, active records and open care relationships.
+accounts without an axes lockout, active records, open care relationships,
+designated GPs, the physiotherapist's share and Gérard's hidden entry.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from records.management.demo.base import ACCOUNTS_BY_KEY, PROFESSIONALS, Seeder
 from records.management.demo.chronic import seed_dominique, seed_gerard
 from records.management.demo.family import seed_moreau_family
 from records.management.demo.patientele import seed_patientele
+from records.models import Habit, HabitKind, ItemKind
 
 
 def seed(s: Seeder) -> None:
@@ -40,11 +42,26 @@ def seed(s: Seeder) -> None:
     s.care("pharmacist", gerard[0], care_since)
     s.care("nurse", gerard[0], care_since)
     s.care("physio", family[0][0], today - dt.timedelta(days=200))
+    # Dr Garnier is the médecin traitant of the adults who chose her; the children
+    # and the rest of her patients come through the care relationships above.
+    julien, camille = family[0][0], family[1][0]
+    for patient in (gerard[0], dominique[0], julien, camille):
+        s.designate_gp("gp", patient, care_since)
+    # Gérard shares only two sections with the physiotherapist (fall prevention).
+    s.share("physio", gerard[0], (ItemKind.HANDICAP, ItemKind.TREATMENT))
 
     # Content goes in once, after the care relationships that let professionals write.
     for patient, created, fill in (gerard, dominique, *family, *patientele):
         if created:
             fill(s, patient)
+
+    # Gérard hides his alcohol habit: his GP still sees it, the nurse does not.
+    alcohol = Habit.objects.filter(
+        patient=gerard[0], kind=HabitKind.ALCOHOL, deleted_at__isnull=True
+    ).first()
+    if alcohol is not None:
+        s.hide(gerard[0], alcohol)
+    s.summary.emergency_example = gerard[0]
 
 
 __all__ = ["seed"]

@@ -16,8 +16,9 @@ from django_otp import devices_for_user
 from django_otp.models import ThrottlingMixin
 from stdnum import luhn
 
-from consent.models import CareRelationship
+from consent.models import CareRelationship, DesignatedGP, Share
 from consent.policy import RecordAccess, own_record_access, professional_record_access
+from consent.services import entry_visibility_set
 from messpace.accounts.models import Profession, Professional, User
 from messpace.accounts.services import backup_codes_regenerate
 from messpace.factories import (
@@ -196,6 +197,8 @@ def dec(value: float, places: int) -> Decimal:
 class Summary:
     created_patients: list[str] = field(default_factory=list)
     entries: int = 0
+    # The patient seed_demo suggests opening with the emergency physician's account.
+    emergency_example: Patient | None = None
 
 
 class Seeder:
@@ -295,6 +298,28 @@ class Seeder:
             CareRelationshipFactory.create(
                 professional=pro, patient=patient, started_at=at(since), created_by=patient.user
             )
+
+    def designate_gp(self, pro_key: str, patient: Patient, since: dt.date) -> None:
+        """Make the professional the patient's médecin traitant (restored if changed)."""
+        DesignatedGP.objects.update_or_create(
+            patient=patient,
+            defaults={"professional": self.pros[pro_key]},
+            create_defaults={"professional": self.pros[pro_key], "designated_at": at(since)},
+        )
+
+    def share(self, pro_key: str, patient: Patient, sections: tuple[str, ...]) -> None:
+        """A share the patient granted, one live row per section (restored if revoked)."""
+        pro = self.pros[pro_key]
+        for section in sections:
+            Share.objects.get_or_create(
+                patient=patient, professional=pro, section=section, revoked_at__isnull=True
+            )
+
+    def hide(self, patient: Patient, entry: Entry) -> None:
+        """The patient hides one of their entries from professionals, as from their page."""
+        if entry.hidden_from_professionals or patient.user is None:
+            return
+        entry_visibility_set(access=own_record_access(patient.user), entry=entry, hidden=True)
 
     # --- record content -----------------------------------------------------
     def imp(self, patient: Patient, model: type[Entry], **data: Any) -> None:

@@ -1,0 +1,214 @@
+"""Forms of the patient's privacy pages. Rules live in ``consent.services``;
+forms only parse input and find the professional a patient names by RPPS."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from consent.models import AccessAction, AccessBasis, AccessLog
+from messpace.accounts.models import Professional
+from messpace.accounts.validators import validate_rpps
+from messpace.forms import MesspaceForm
+from records.forms import DateInput
+from records.models import Patient
+from records.sections import SECTIONS
+
+# What the access log names besides sections, in the words of the side menu.
+PAGE_LABELS: dict[str, Any] = {
+    "dashboard": _("Vue d’ensemble"),
+    "timeline": _("Histoire de santé"),
+    "profile": _("Profil"),
+}
+EMERGENCY_PREFIX = "emergency:"
+
+
+def what_label(what: str) -> str:
+    """French words for an access log's ``what`` (a section key, a page or an emergency)."""
+    for section in SECTIONS:
+        if section.key == what:
+            return str(section.title)
+    if what in PAGE_LABELS:
+        return str(PAGE_LABELS[what])
+    if what.startswith(EMERGENCY_PREFIX):
+        reason = what[len(EMERGENCY_PREFIX) :].strip()
+        return str(_("Ouverture du dossier en urgence — motif : %(reason)s") % {"reason": reason})
+    return what
+
+
+class RppsField(forms.CharField):
+    """An 11-digit RPPS number; spaces typed by the patient are ignored."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Numéro RPPS du professionnel"))
+        kwargs.setdefault(
+            "help_text",
+            _("11 chiffres, inscrits sur l’ordonnance ou la carte du professionnel."),
+        )
+        kwargs.setdefault("max_length", 14)
+        super().__init__(**kwargs)
+        self.widget.attrs.update(
+            {"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
+        )
+
+    def to_python(self, value: Any) -> str:
+        return str(super().to_python(value)).replace(" ", "")
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value:
+            validate_rpps(value)
+
+
+class ProfessionalByRppsForm(MesspaceForm):
+    """Names a professional by RPPS; ``professional`` is set once the form is valid."""
+
+    rpps = RppsField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.professional: Professional | None = None
+
+    def clean_rpps(self) -> str:
+        rpps: str = self.cleaned_data["rpps"]
+        self.professional = Professional.objects.select_related("user").filter(rpps=rpps).first()
+        if self.professional is None:
+            raise forms.ValidationError(
+                _("Aucun professionnel ne correspond à ce numéro RPPS."), code="rpps_unknown"
+            )
+        return rpps
+
+
+class DesignatedGPForm(ProfessionalByRppsForm):
+    prefix = "gp"
+
+
+class BlockForm(ProfessionalByRppsForm):
+    prefix = "block"
+
+
+SCOPE_ALL = "all"
+SCOPE_SECTIONS = "sections"
+
+
+class ShareForm(ProfessionalByRppsForm):
+    prefix = "share"
+
+    scope = forms.ChoiceField(
+        label=_("Que partager ?"),
+        choices=[
+            (SCOPE_ALL, _("Tout mon dossier")),
+            (SCOPE_SECTIONS, _("Seulement les rubriques choisies ci-dessous")),
+        ],
+        initial=SCOPE_ALL,
+        widget=forms.RadioSelect,
+    )
+    sections = forms.MultipleChoiceField(
+        label=_("Rubriques partagées"),
+        choices=[(s.key, s.title) for s in SECTIONS],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Seulement si vous avez choisi de partager certaines rubriques."),
+    )
+    until = forms.DateField(
+        label=_("Jusqu’au (inclus)"),
+        required=False,
+        widget=DateInput(),
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        help_text=_("Laissez vide pour un partage sans date de fin, révocable à tout moment."),
+    )
+
+    def clean_until(self) -> dt.date | None:
+        until: dt.date | None = self.cleaned_data.get("until")
+        if until is not None and until < timezone.localdate():
+            raise forms.ValidationError(_("La date de fin du partage doit être dans le futur."))
+        return until
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("scope") == SCOPE_SECTIONS and not data.get("sections"):
+            self.add_error("sections", _("Choisissez au moins une rubrique à partager."))
+        return data
+
+    def chosen_sections(self) -> list[str]:
+        """The sections to share; empty means the whole record (the service's contract)."""
+        if self.cleaned_data["scope"] == SCOPE_ALL:
+            return []
+        return list(self.cleaned_data["sections"])
+
+    def expires_at(self) -> dt.datetime | None:
+        """The share ends at midnight after the chosen day, in the patient's time zone."""
+        until: dt.date | None = self.cleaned_data.get("until")
+        if until is None:
+            return None
+        next_day = until + dt.timedelta(days=1)
+        return timezone.make_aware(dt.datetime.combine(next_day, dt.time.min))
+
+
+class EmergencyRefusalForm(MesspaceForm):
+    refuses = forms.BooleanField(label=_("Refuser l’accès en urgence"), required=False)
+
+
+class VisibilityForm(forms.Form):
+    """The hide button's payload: ``hidden`` is 1 to hide, 0 to show again."""
+
+    hidden = forms.TypedChoiceField(choices=[("1", "1"), ("0", "0")], coerce=lambda v: v == "1")
+    page = forms.IntegerField(required=False, min_value=1)
+
+
+class AccessLogFilterForm(MesspaceForm):
+    """Filters of the access history; choices come from the patient's own log."""
+
+    actor = forms.TypedChoiceField(label=_("Qui"), required=False, coerce=int, empty_value=None)
+    action = forms.ChoiceField(
+        label=_("Action"),
+        required=False,
+        choices=[("", _("Toutes les actions")), *AccessAction.choices],
+    )
+    basis = forms.ChoiceField(
+        label=_("À quel titre"),
+        required=False,
+        choices=[("", _("Tous les titres")), *AccessBasis.choices],
+    )
+    what = forms.ChoiceField(label=_("Quoi"), required=False)
+    date_from = forms.DateField(
+        label=_("Du"), required=False, widget=DateInput(), input_formats=["%Y-%m-%d", "%d/%m/%Y"]
+    )
+    date_to = forms.DateField(
+        label=_("Au"), required=False, widget=DateInput(), input_formats=["%Y-%m-%d", "%d/%m/%Y"]
+    )
+
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One row per person, whatever the number of log rows (the label may have changed).
+        actors = (
+            AccessLog.objects.filter(patient=patient)
+            .values("actor_id")
+            .annotate(label=Max("actor_label"))
+            .order_by("label", "actor_id")
+        )
+        self.fields["actor"].choices = [
+            ("", _("Tout le monde")),
+            *((str(row["actor_id"]), row["label"]) for row in actors),
+        ]
+        self.fields["what"].choices = [
+            ("", _("Tout le dossier")),
+            ("dashboard", PAGE_LABELS["dashboard"]),
+            ("timeline", PAGE_LABELS["timeline"]),
+            *((s.key, s.title) for s in SECTIONS),
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start: dt.date | None = data.get("date_from")
+        end: dt.date | None = data.get("date_to")
+        if start and end and end < start:
+            self.add_error(
+                "date_to", _("La date de fin doit être postérieure ou égale à la date de début.")
+            )
+        return data

@@ -1,0 +1,91 @@
+"""Reads of the patient's consent rows, filtered in SQL on the patient of a RecordAccess."""
+
+from __future__ import annotations
+
+from itertools import groupby
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from consent.models import AccessLog, Block, CareRelationship, ConsentSettings, DesignatedGP, Share
+from consent.policy import RecordAccess
+from records.sections import SECTIONS
+
+
+def designated_gp(access: RecordAccess) -> DesignatedGP | None:
+    return (
+        DesignatedGP.objects.select_related("professional__user")
+        .filter(patient=access.patient)
+        .first()
+    )
+
+
+def open_care_relationships(access: RecordAccess) -> QuerySet[CareRelationship]:
+    return (
+        CareRelationship.objects.select_related("professional__user")
+        .filter(patient=access.patient, ended_at__isnull=True)
+        .order_by("-started_at", "-pk")
+    )
+
+
+def live_shares(access: RecordAccess) -> QuerySet[Share]:
+    """Shares still in force: not revoked and not expired."""
+    now = timezone.now()
+    return (
+        Share.objects.select_related("professional__user")
+        .filter(patient=access.patient, revoked_at__isnull=True)
+        .exclude(expires_at__lte=now)
+        .order_by("professional_id", "section")
+    )
+
+
+def blocks(access: RecordAccess) -> QuerySet[Block]:
+    return (
+        Block.objects.select_related("professional__user")
+        .filter(patient=access.patient)
+        .order_by("-created_at", "-pk")
+    )
+
+
+def shares_by_professional(access: RecordAccess) -> list[dict[str, Any]]:
+    """One group per professional: whole record or the list of section titles, and expiry."""
+    titles = {s.key: s.title for s in SECTIONS}
+    groups = []
+    for _pro_id, rows in groupby(live_shares(access), key=lambda s: s.professional_id):
+        shares = list(rows)
+        whole = any(s.section == "" for s in shares)
+        groups.append(
+            {
+                "professional": shares[0].professional,
+                "whole": whole,
+                "sections": [] if whole else [titles.get(s.section, s.section) for s in shares],
+                "expires_at": shares[0].expires_at,
+                "created_at": shares[0].created_at,
+            }
+        )
+    return groups
+
+
+def refuses_emergency(access: RecordAccess) -> bool:
+    return ConsentSettings.objects.filter(
+        patient=access.patient, refuses_emergency_access=True
+    ).exists()
+
+
+def access_history(*, access: RecordAccess, filters: dict[str, Any]) -> QuerySet[AccessLog]:
+    """The patient's access log, newest first, narrowed by the history form's filters."""
+    qs = AccessLog.objects.filter(patient=access.patient)
+    if filters.get("actor") is not None:
+        qs = qs.filter(actor_id=filters["actor"])
+    if filters.get("action"):
+        qs = qs.filter(action=filters["action"])
+    if filters.get("basis"):
+        qs = qs.filter(basis=filters["basis"])
+    if filters.get("what"):
+        qs = qs.filter(what=filters["what"])
+    if filters.get("date_from"):
+        qs = qs.filter(at__date__gte=filters["date_from"])
+    if filters.get("date_to"):
+        qs = qs.filter(at__date__lte=filters["date_to"])
+    return qs
