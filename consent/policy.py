@@ -73,6 +73,8 @@ class RecordAccess:
     can_write: bool
     kinds: frozenset[str] | None = None
     sees_hidden: bool = True
+    # End of a time-limited basis (emergency access), for the record header.
+    expires_at: dt.datetime | None = None
 
     @property
     def is_self(self) -> bool:
@@ -248,6 +250,7 @@ def professional_record_access(user: User, patient_id: int) -> RecordAccess:
     if flags["is_blocked"] and not flags["in_emergency"]:
         raise Http404
     kinds = visible_kinds(professional.profession)
+    expires_at: dt.datetime | None = None
     if flags["is_gp"]:
         basis = AccessBasis.DESIGNATED_GP
     elif flags["in_care"]:
@@ -267,6 +270,14 @@ def professional_record_access(user: User, patient_id: int) -> RecordAccess:
             kinds = kinds & frozenset(sections)
     elif flags["in_emergency"]:
         basis = AccessBasis.EMERGENCY
+        expires_at = (
+            EmergencyAccess.objects.filter(
+                patient=patient, professional=professional, expires_at__gt=now
+            )
+            .order_by("-expires_at")
+            .values_list("expires_at", flat=True)
+            .first()
+        )
     else:
         raise Http404
     return RecordAccess(
@@ -277,6 +288,7 @@ def professional_record_access(user: User, patient_id: int) -> RecordAccess:
         can_write=True,
         kinds=kinds,
         sees_hidden=bool(flags["is_gp"]),
+        expires_at=expires_at,
     )
 
 

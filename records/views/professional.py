@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from functools import wraps
 from typing import TYPE_CHECKING, Any, Protocol
@@ -13,14 +12,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consent import services as consent_services
-from consent.models import AccessBasis, EmergencyAccess
 from consent.policy import RecordAccess, professional_patients, professional_record_access
 from records.forms_pro import CareRelationshipDeclareForm, EmergencyAccessForm
 from records.models import Patient, RecordState
@@ -53,26 +50,9 @@ def _no_match() -> str:
     return _("Aucun dossier ne correspond à ces informations.")
 
 
-@dataclasses.dataclass(frozen=True)
-class EmergencyRecordAccess(RecordAccess):
-    """A record opened in an emergency, with the end of the access for the header."""
-
-    expires_at: dt.datetime | None = None
-
-
 def _record_access(request: HttpRequest, patient_id: int) -> RecordAccess:
-    """The policy's answer, plus the expiry when the basis is emergency access."""
     user: User = request.user  # type: ignore[assignment]
-    access = professional_record_access(user, patient_id)
-    if access.basis != AccessBasis.EMERGENCY:
-        return access
-    expires_at = EmergencyAccess.objects.filter(
-        patient_id=access.patient.pk,
-        professional_id=user.professional.pk,
-        expires_at__gt=timezone.now(),
-    ).aggregate(end=Max("expires_at"))["end"]
-    fields = {f.name: getattr(access, f.name) for f in dataclasses.fields(access)}
-    return EmergencyRecordAccess(**fields, expires_at=expires_at)
+    return professional_record_access(user, patient_id)
 
 
 def _can_break_glass(user: User) -> bool:
