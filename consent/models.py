@@ -121,7 +121,8 @@ class Block(models.Model):
 class ProfessionVisibility(models.Model):
     """The profession × item-kind matrix: what a profession sees by default.
 
-    Kept as data so admins can change it; a missing row means "not visible".
+    Kept as data so admins can change it; a profession or kind without a row
+    falls back to ``consent.visibility.DEFAULT_MATRIX``.
     """
 
     profession = models.CharField(_("profession"), max_length=32)

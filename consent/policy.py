@@ -100,9 +100,9 @@ class RecordAccess:
             if not general and not mental:
                 return qs.none()
             if not mental:
-                qs = qs.exclude(icd10_code__startswith=MENTAL_HEALTH_PREFIX)
+                qs = qs.exclude(icd10_code__istartswith=MENTAL_HEALTH_PREFIX)
             elif not general:
-                qs = qs.filter(icd10_code__startswith=MENTAL_HEALTH_PREFIX)
+                qs = qs.filter(icd10_code__istartswith=MENTAL_HEALTH_PREFIX)
         elif model.section not in self.kinds:
             return qs.none()
         if not self.sees_hidden:
@@ -250,13 +250,8 @@ def professional_record_access(user: User, patient_id: int) -> RecordAccess:
     if flags["is_blocked"] and not flags["in_emergency"]:
         raise Http404
     kinds = visible_kinds(professional.profession)
-    expires_at: dt.datetime | None = None
-    if flags["is_gp"]:
-        basis = AccessBasis.DESIGNATED_GP
-    elif flags["in_care"]:
-        basis = AccessBasis.CARE_RELATIONSHIP
-    elif flags["has_share"]:
-        basis = AccessBasis.SHARE
+    shared_kinds: frozenset[str] | None = None
+    if flags["has_share"] and not flags["is_blocked"]:
         sections = set(
             Share.objects.filter(
                 patient=patient, professional=professional, revoked_at__isnull=True
@@ -267,9 +262,24 @@ def professional_record_access(user: User, patient_id: int) -> RecordAccess:
         if "" not in sections:
             if ItemKind.CONDITION in sections:
                 sections.add(ItemKind.MENTAL_HEALTH)
-            kinds = kinds & frozenset(sections)
+            shared_kinds = kinds & frozenset(sections)
+    # The basis that gives the widest access wins; a block leaves emergency only.
+    if flags["is_blocked"]:
+        basis = AccessBasis.EMERGENCY
+    elif flags["is_gp"]:
+        basis = AccessBasis.DESIGNATED_GP
+    elif flags["in_care"]:
+        basis = AccessBasis.CARE_RELATIONSHIP
+    elif flags["has_share"] and (shared_kinds is None or not flags["in_emergency"]):
+        basis = AccessBasis.SHARE
+        if shared_kinds is not None:
+            kinds = shared_kinds
     elif flags["in_emergency"]:
         basis = AccessBasis.EMERGENCY
+    else:
+        raise Http404
+    expires_at: dt.datetime | None = None
+    if basis == AccessBasis.EMERGENCY:
         expires_at = (
             EmergencyAccess.objects.filter(
                 patient=patient, professional=professional, expires_at__gt=now
@@ -278,8 +288,6 @@ def professional_record_access(user: User, patient_id: int) -> RecordAccess:
             .values_list("expires_at", flat=True)
             .first()
         )
-    else:
-        raise Http404
     return RecordAccess(
         actor=user,
         patient=patient,
@@ -287,7 +295,7 @@ def professional_record_access(user: User, patient_id: int) -> RecordAccess:
         basis=basis,
         can_write=True,
         kinds=kinds,
-        sees_hidden=bool(flags["is_gp"]),
+        sees_hidden=basis == AccessBasis.DESIGNATED_GP,
         expires_at=expires_at,
     )
 
