@@ -170,3 +170,14 @@ def test_compiled_catalogue_matches_the_po_file(po_entries: list[Entry]) -> None
         elif compiled.gettext(e.msgid) != e.fields.get("msgstr"):
             stale.append(f"{PO_FILE.name}:{e.line}: {e.msgid!r}")
     assert not stale, "django.mo is out of date, recompile it:\n" + "\n".join(stale)
+
+
+def test_an_english_browser_still_gets_french_until_it_chooses(client) -> None:
+    """GIVEN a browser that prefers English WHEN it opens the login page without
+    having chosen a language THEN the page is French (French first)."""
+    from django.urls import reverse
+
+    response = client.get(reverse("accounts:login"), HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9")
+
+    assert '<html lang="fr"' in response.content.decode()
+    assert "Connexion à messpace" in response.content.decode()
