@@ -13,6 +13,8 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("SECURE_COOKIES", "false")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+# Each test process (xdist worker) gets its own cache keys in the shared Redis.
+os.environ.setdefault("CACHE_KEY_PREFIX", f"messpace-test-{os.getpid()}")
 os.environ.setdefault("MESSPACE_VAR_DIR", "/tmp/messpace-test-var")  # noqa: S108
 
 from messpace.settings import *  # noqa: F403

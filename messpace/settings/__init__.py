@@ -301,6 +301,8 @@ REST_FRAMEWORK = {
 MESSPACE_SITE_NAME = env_str("MESSPACE_SITE_NAME", "messpace")
 MESSPACE_TIMELINE_PAGE_SIZE = env_int("MESSPACE_TIMELINE_PAGE_SIZE", 25, minimum=5)
 MESSPACE_SECTION_PAGE_SIZE = env_int("MESSPACE_SECTION_PAGE_SIZE", 25, minimum=5)
+# Record lookups by INS + birth date (care declaration, emergency access) per professional.
+MESSPACE_IDENTITY_LOOKUPS_PER_HOUR = env_int("MESSPACE_IDENTITY_LOOKUPS_PER_HOUR", 20, minimum=1)
 
 LOGGING = {
     "version": 1,

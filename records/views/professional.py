@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from consent import services as consent_services
 from consent.policy import RecordAccess, professional_patients, professional_record_access
+from messpace.throttle import throttle_hit
 from records.forms_pro import CareRelationshipDeclareForm, EmergencyAccessForm
 from records.models import Patient, RecordState
 from records.views import common
@@ -53,6 +54,22 @@ def _no_match() -> str:
 def _record_access(request: HttpRequest, patient_id: int) -> RecordAccess:
     user: User = request.user  # type: ignore[assignment]
     return professional_record_access(user, patient_id)
+
+
+def _lookup_throttled(user: User, form: Any) -> bool:
+    """Finding a record by INS and birth date is rate-limited per professional,
+    so identities cannot be guessed by trying many pairs."""
+    if throttle_hit(
+        scope="identity-lookup",
+        key=str(user.pk),
+        limit=settings.MESSPACE_IDENTITY_LOOKUPS_PER_HOUR,
+        window_seconds=3600,
+    ):
+        form.add_error(
+            None, _("Trop de recherches de dossier en peu de temps : réessayez dans une heure.")
+        )
+        return True
+    return False
 
 
 def _can_break_glass(user: User) -> bool:
@@ -99,7 +116,7 @@ def care_relationship_declare(request: HttpRequest) -> HttpResponse:
     """Declare a care relationship with a patient who agreed, found by INS and birth date."""
     user: User = request.user  # type: ignore[assignment]
     form = CareRelationshipDeclareForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and not _lookup_throttled(user, form):
         patient = _patient_by_identity(
             user, form.cleaned_data["nir"], form.cleaned_data["birth_date"]
         )
@@ -127,7 +144,7 @@ def emergency_access(request: HttpRequest) -> HttpResponse:
     if not _can_break_glass(user):
         raise Http404
     form = EmergencyAccessForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and not _lookup_throttled(user, form):
         try:
             access = consent_services.emergency_access_open(
                 user=user,

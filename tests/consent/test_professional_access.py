@@ -405,3 +405,20 @@ def test_failed_mail_is_sent_by_the_retry_and_only_once(
 def test_notice_for_a_vanished_grant_does_nothing(db: None) -> None:
     assert notifications.emergency_access_notify(grant_id=987654) is False
     assert mail.outbox == []
+
+
+def test_record_lookups_are_rate_limited_per_professional(
+    alice: Patient, charlie_client: Client, charlie: Professional, settings: Any
+) -> None:
+    """GIVEN a professional who already tried many identities this hour WHEN they
+    then type a correct one THEN the lookup is refused and nothing is stored, so
+    INS and birth dates cannot be guessed by brute force."""
+    settings.MESSPACE_IDENTITY_LOOKUPS_PER_HOUR = 3
+    for day in range(1, 4):
+        response = _declare(charlie_client, alice, birth_date=f"1901-01-0{day}")
+        assert "Aucun dossier ne correspond à ces informations." in response.content.decode()
+
+    response = _declare(charlie_client, alice)
+
+    assert "Trop de recherches de dossier en peu de temps" in response.content.decode()
+    assert not CareRelationship.objects.filter(patient=alice, professional=charlie).exists()
