@@ -70,8 +70,12 @@ def dashboard_summary(*, access: RecordAccess, per_section: int = 3) -> list[Sec
     One query for all the counts and one per section for its latest entries,
     whatever the size of the record.
     """
-    sections = {key: model for key, model in SECTION_MODELS.items() if key != "measure"}
-    counts = _section_counts(access=access, sections=sections)
+    sections = {
+        key: model
+        for key, model in SECTION_MODELS.items()
+        if key != "measure" and access.sees_section(key)
+    }
+    counts = _section_counts(access=access, sections=sections) if sections else {}
     return [
         SectionSummary(
             section=section,

@@ -32,15 +32,22 @@ from records.sections import SECTIONS, SECTIONS_BY_KEY, SECTIONS_BY_SLUG, Sectio
 from records.templatetags.records_tags import record_reverse
 
 
-def _section_or_404(slug: str) -> Section:
-    try:
-        return SECTIONS_BY_SLUG[slug]
-    except KeyError as exc:
-        raise Http404 from exc
+def _section_or_404(access: RecordAccess, slug: str) -> Section:
+    """The section, if it exists and the actor's profession may see it.
+
+    A section the matrix keeps from a professional answers 404 rather than an
+    empty list: "no allergy recorded" must never be shown when it means
+    "not allowed to know".
+    """
+    section = SECTIONS_BY_SLUG.get(slug)
+    if section is None or not access.sees_section(section.key):
+        raise Http404
+    return section
 
 
 def _base_context(access: RecordAccess, **extra: Any) -> dict[str, Any]:
-    return {"access": access, "patient": access.patient, "sections": SECTIONS, **extra}
+    sections = [s for s in SECTIONS if access.sees_section(s.key)]
+    return {"access": access, "patient": access.patient, "sections": sections, **extra}
 
 
 def dashboard(request: HttpRequest, access: RecordAccess) -> HttpResponse:
@@ -61,12 +68,13 @@ def dashboard(request: HttpRequest, access: RecordAccess) -> HttpResponse:
         ],
         bmi=bmi,
         events=events,
+        sees_measures=access.sees_section("measure"),
     )
     return render(request, "records/dashboard.html", context)
 
 
 def section_list(request: HttpRequest, access: RecordAccess, slug: str) -> HttpResponse:
-    section = _section_or_404(slug)
+    section = _section_or_404(access, slug)
     access.log(action=AccessAction.READ, what=section.key)
     page = selectors.section_page(
         access=access,
@@ -81,7 +89,7 @@ def section_list(request: HttpRequest, access: RecordAccess, slug: str) -> HttpR
 
 
 def section_add(request: HttpRequest, access: RecordAccess, slug: str) -> HttpResponse:
-    section = _section_or_404(slug)
+    section = _section_or_404(access, slug)
     if not access.can_write:
         raise PermissionDenied
     form = section.form(_posted(request), initial=_initial_from_query(request, section))
@@ -120,7 +128,7 @@ def apply_errors(form: Any, exc: ValidationError) -> None:
 
 
 def section_edit(request: HttpRequest, access: RecordAccess, slug: str, pk: int) -> HttpResponse:
-    section = _section_or_404(slug)
+    section = _section_or_404(access, slug)
     entry = access.entry_or_404(section.model, pk)
     if not access.may_modify(entry):
         raise PermissionDenied(_read_only_reason(access, deleting=False))
@@ -165,7 +173,7 @@ def _read_only_reason(access: RecordAccess, *, deleting: bool) -> str:
 
 
 def section_delete(request: HttpRequest, access: RecordAccess, slug: str, pk: int) -> HttpResponse:
-    section = _section_or_404(slug)
+    section = _section_or_404(access, slug)
     entry = access.entry_or_404(section.model, pk)
     if not access.may_modify(entry):
         raise PermissionDenied(_read_only_reason(access, deleting=True))
