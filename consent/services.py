@@ -65,6 +65,7 @@ def designated_gp_set(*, access: RecordAccess, professional: Professional) -> De
 
 
 def designated_gp_clear(*, access: RecordAccess) -> None:
+    """The patient no longer has a designated GP; hidden items become hidden from them too."""
     _require_self(access)
     DesignatedGP.objects.filter(patient=access.patient).delete()
 
@@ -175,6 +176,7 @@ def block_add(*, access: RecordAccess, professional: Professional) -> Block:
 
 
 def block_remove(*, access: RecordAccess, professional_id: int) -> None:
+    """Lift a block; earlier bases (care relationship) apply again, revoked shares do not."""
     _require_self(access)
     Block.objects.filter(patient=access.patient, professional_id=professional_id).delete()
 
@@ -188,13 +190,16 @@ def entry_visibility_set(*, access: RecordAccess, entry: Entry, hidden: bool) ->
     if entry.patient_id != access.patient.pk:
         raise Http404
     with transaction.atomic():
-        type(entry).objects.filter(pk=entry.pk).update(hidden_from_professionals=hidden)
+        type(entry).objects.filter(pk=entry.pk).update(
+            hidden_from_professionals=hidden, updated_at=timezone.now()
+        )
         entry.hidden_from_professionals = hidden
         timeline_event_sync(entry=entry)
     return entry
 
 
 def emergency_refusal_set(*, access: RecordAccess, refuses: bool) -> ConsentSettings:
+    """Refuse (or accept again) emergency access; a refusal also ends running ones at once."""
     _require_self(access)
     row, _created = ConsentSettings.objects.update_or_create(
         patient=access.patient, defaults={"refuses_emergency_access": refuses}
