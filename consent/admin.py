@@ -10,6 +10,7 @@ from consent.models import (
     AccessLog,
     Block,
     CareRelationship,
+    CarerGrant,
     ConsentSettings,
     DesignatedGP,
     EmergencyAccess,
@@ -71,3 +72,9 @@ class ConsentSettingsAdmin(ReadOnlyAdmin):
 class AccessLogAdmin(ReadOnlyAdmin):
     list_display = ("at", "actor_label", "role", "basis", "action", "what", "patient")
     list_filter = ("role", "basis", "action")
+
+
+@admin.register(CarerGrant)
+class CarerGrantAdmin(ReadOnlyAdmin):
+    list_display = ("patient", "invited_email", "carer", "can_write", "expires_at", "revoked_at")
+    exclude = ("token_hash",)

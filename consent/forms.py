@@ -212,3 +212,53 @@ class AccessLogFilterForm(MesspaceForm):
                 "date_to", _("La date de fin doit être postérieure ou égale à la date de début.")
             )
         return data
+
+
+CARER_READ = "read"
+CARER_WRITE = "write"
+
+
+class CarerInviteForm(MesspaceForm):
+    """The patient invites a trusted person (aidant) to some sections, until a date."""
+
+    prefix = "carer"
+
+    email = forms.EmailField(
+        label=_("Adresse électronique de votre aidant"),
+        help_text=_("Il ou elle recevra un lien pour accepter, sans aucune information de santé."),
+    )
+    sections = forms.MultipleChoiceField(
+        label=_("Rubriques que votre aidant pourra voir"),
+        choices=[(s.key, s.title) for s in SECTIONS],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choisissez au moins une rubrique.")},
+    )
+    mode = forms.ChoiceField(
+        label=_("Ce que votre aidant pourra faire"),
+        choices=[
+            (CARER_READ, _("Consulter seulement")),
+            (CARER_WRITE, _("Consulter, ajouter et modifier")),
+        ],
+        initial=CARER_READ,
+        widget=forms.RadioSelect,
+    )
+    until = forms.DateField(
+        label=_("Jusqu’au (inclus)"),
+        widget=DateInput(),
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        help_text=_("Vous pouvez retirer l’accès à tout moment avant cette date."),
+    )
+
+    def clean_until(self) -> dt.date:
+        until: dt.date = self.cleaned_data["until"]
+        if until < timezone.localdate():
+            raise forms.ValidationError(_("La date de fin de l’accès doit être dans le futur."))
+        return until
+
+    def can_write(self) -> bool:
+        return bool(self.cleaned_data["mode"] == CARER_WRITE)
+
+    def expires_at(self) -> dt.datetime:
+        """The access ends at midnight after the chosen day, in the patient's time zone."""
+        next_day = self.cleaned_data["until"] + dt.timedelta(days=1)
+        return timezone.make_aware(dt.datetime.combine(next_day, dt.time.min))

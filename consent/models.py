@@ -228,3 +228,54 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.what}"
+
+
+class CarerGrant(models.Model):
+    """A trusted person (aidant) the patient lets into some sections of the record.
+
+    Created as an invitation to an email address; ``carer`` is set when the
+    invited person accepts with the link's token, of which only the SHA-256 is
+    kept. Live while accepted, not revoked and not expired.
+    """
+
+    patient = models.ForeignKey(
+        "records.Patient", on_delete=models.PROTECT, related_name="carer_grants"
+    )
+    carer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="carer_grants",
+    )
+    invited_email = models.EmailField(_("adresse électronique de l’aidant"))
+    token_hash = models.CharField(max_length=64, unique=True)
+    sections = models.JSONField(_("rubriques"), default=list, blank=True)
+    can_write = models.BooleanField(_("peut ajouter et modifier"), default=False)
+    expires_at = models.DateTimeField(_("jusqu’au"))
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("aidant")
+        verbose_name_plural = _("aidants")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["carer", "patient"]),
+            models.Index(fields=["patient", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} → {self.carer_id or self.invited_email}"
+
+    @property
+    def status(self) -> str:
+        """``revoked``, ``expired``, ``invited`` or ``active``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        if self.accepted_at is None:
+            return "invited"
+        return "active"

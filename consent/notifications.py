@@ -8,7 +8,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from consent.models import EmergencyAccess
+from consent.models import CarerGrant, EmergencyAccess
 
 
 def emergency_access_notify(*, grant_id: int) -> bool:
@@ -42,4 +42,29 @@ def emergency_access_notify(*, grant_id: int) -> bool:
             )
         # A failed send raises and rolls the claim back, so a retry can send it.
         message.send()
+    return True
+
+
+def carer_invitation_send(*, grant_id: int, token: str) -> bool:
+    """Email the invited carer the link to accept. Never any health content."""
+    grant = CarerGrant.objects.select_related("patient").filter(pk=grant_id).first()
+    if grant is None or grant.revoked_at is not None:
+        return False
+    base = settings.MESSPACE_SITE_URL.rstrip("/")
+    context = {
+        "grant": grant,
+        "patient_name": grant.patient.full_name,
+        "site_name": settings.MESSPACE_SITE_NAME,
+        "link": f"{base}/aidant/invitation/{token}/",
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        message = EmailMultiAlternatives(
+            subject=render_to_string("emails/carer_invitation_subject.txt", context).strip(),
+            body=render_to_string("emails/carer_invitation_body.txt", context),
+            to=[grant.invited_email],
+        )
+        message.attach_alternative(
+            render_to_string("emails/carer_invitation_body.html", context), "text/html"
+        )
+    message.send()
     return True

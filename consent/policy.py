@@ -38,6 +38,7 @@ from consent.models import (
     AccessLog,
     Block,
     CareRelationship,
+    CarerGrant,
     ConsentSettings,
     DesignatedGP,
     EmergencyAccess,
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 E = TypeVar("E", bound=Entry)
 
 SELF = "self"
+CARER_ROLE = "carer"
 MENTAL_HEALTH_PREFIX = "F"  # ICD-10 chapter V
 
 
@@ -125,11 +127,14 @@ class RecordAccess:
         return qs
 
     def may_modify(self, entry: Entry) -> bool:
-        """Patients edit what they entered; professionals edit what they authored."""
+        """Patients edit what they entered; professionals edit what they authored;
+        a carer with write scope edits what the patient or they themself entered."""
         if not self.can_write:
             return False
         if self.is_self:
             return entry.author_kind == "patient"
+        if self.role == CARER_ROLE:
+            return entry.author_kind == "patient" or entry.author_id == self.actor.pk
         return entry.author_id == self.actor.pk
 
     def log(self, *, action: str, what: str, object_id: int | None = None) -> None:
@@ -300,9 +305,67 @@ def professional_record_access(user: User, patient_id: int) -> RecordAccess:
     )
 
 
+def _live_carer_grants(user: User, now: dt.datetime) -> QuerySet[CarerGrant]:
+    return CarerGrant.objects.filter(
+        carer_id=user.pk,
+        accepted_at__isnull=False,
+        revoked_at__isnull=True,
+        expires_at__gt=now,
+        patient__record__state=RecordState.ACTIVE,
+    )
+
+
+def carer_patients(user: User) -> QuerySet[Patient]:
+    """Patients whose active record this user may open as their carer (aidant)."""
+    if not user.is_authenticated:
+        return Patient.objects.none()
+    grants = _live_carer_grants(user, timezone.now()).filter(patient_id=OuterRef("pk"))
+    return (
+        Patient.objects.filter(record__state=RecordState.ACTIVE)
+        .filter(Exists(grants))
+        .exclude(user_id=user.pk)
+    )
+
+
+def carer_record_access(user: User, patient_id: int) -> RecordAccess:
+    """A carer's access to one patient's record, within the granted sections; 404 without a
+    live grant.
+
+    The patient's hidden items are hidden from professionals only: a carer sees them.
+    """
+    if not user.is_authenticated:
+        raise Http404
+    now = timezone.now()
+    grant = (
+        _live_carer_grants(user, now)
+        .filter(patient_id=patient_id)
+        .exclude(patient__user_id=user.pk)
+        .select_related("patient__record")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if grant is None:
+        raise Http404
+    kinds = set(grant.sections)
+    if ItemKind.CONDITION in kinds:
+        kinds.add(ItemKind.MENTAL_HEALTH)
+    return RecordAccess(
+        actor=user,
+        patient=grant.patient,
+        role=CARER_ROLE,
+        basis=AccessBasis.CARER,
+        can_write=grant.can_write,
+        kinds=frozenset(kinds),
+        sees_hidden=True,
+        expires_at=grant.expires_at,
+    )
+
+
 __all__ = [
     "AccessAction",
     "RecordAccess",
+    "carer_patients",
+    "carer_record_access",
     "own_record_access",
     "professional_patients",
     "professional_record_access",

@@ -8,7 +8,15 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from consent.models import AccessLog, Block, CareRelationship, ConsentSettings, DesignatedGP, Share
+from consent.models import (
+    AccessLog,
+    Block,
+    CareRelationship,
+    CarerGrant,
+    ConsentSettings,
+    DesignatedGP,
+    Share,
+)
 from consent.policy import RecordAccess
 from records.sections import SECTIONS
 
@@ -89,3 +97,25 @@ def access_history(*, access: RecordAccess, filters: dict[str, Any]) -> QuerySet
     if filters.get("date_to"):
         qs = qs.filter(at__date__lte=filters["date_to"])
     return qs
+
+
+def carer_grants(access: RecordAccess) -> QuerySet[CarerGrant]:
+    """The patient's carer grants not revoked (invited, active or expired), newest first."""
+    return (
+        CarerGrant.objects.select_related("carer")
+        .filter(patient=access.patient, revoked_at__isnull=True)
+        .order_by("-created_at", "-pk")
+    )
+
+
+def carer_grant_rows(access: RecordAccess) -> list[dict[str, Any]]:
+    """Grants with their status and section titles, for the privacy page."""
+    titles = {s.key: s.title for s in SECTIONS}
+    return [
+        {
+            "grant": grant,
+            "status": grant.status,
+            "sections": [titles[key] for key in grant.sections if key in titles],
+        }
+        for grant in carer_grants(access)
+    ]

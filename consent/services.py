@@ -8,6 +8,8 @@ with a French message and change nothing.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
@@ -23,6 +25,7 @@ from consent.models import (
     AccessLog,
     Block,
     CareRelationship,
+    CarerGrant,
     ConsentSettings,
     DesignatedGP,
     EmergencyAccess,
@@ -257,3 +260,107 @@ def _notify_emergency(grant_id: int) -> None:
     from consent.tasks import emergency_access_notify
 
     emergency_access_notify.delay(grant_id)
+
+
+# --- Carers (aidants) ---
+
+
+def carer_token_hash(token: str) -> str:
+    """The SHA-256 (hex) under which an invitation token is stored; the token itself is not."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def carer_invite(
+    *,
+    access: RecordAccess,
+    email: str,
+    sections: list[str],
+    can_write: bool,
+    expires_at: dt.datetime,
+) -> tuple[CarerGrant, str]:
+    """The patient invites a trusted person to some sections of the record until ``expires_at``.
+
+    Returns the grant and the invitation token, which is only emailed (never
+    stored in clear). The email holds the link and no health content.
+    """
+    _require_self(access)
+    email = email.strip()
+    if not email:
+        raise ValidationError({"email": _("Indiquez l’adresse électronique de votre aidant.")})
+    unknown = set(sections) - set(SECTION_MODELS)
+    if unknown:
+        raise ValidationError(
+            {"sections": _("Rubrique inconnue : %(s)s.") % {"s": ", ".join(sorted(unknown))}}
+        )
+    if expires_at is None or expires_at <= timezone.now():
+        raise ValidationError({"until": _("La date de fin de l’accès doit être dans le futur.")})
+    own_emails = {e.lower() for e in (access.actor.email, access.patient.email) if e}
+    if email.lower() in own_emails:
+        raise ValidationError({"email": _("Vous ne pouvez pas vous inviter vous-même.")})
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        grant = CarerGrant.objects.create(
+            patient=access.patient,
+            invited_email=email,
+            token_hash=carer_token_hash(token),
+            sections=sorted(set(sections)),
+            can_write=can_write,
+            expires_at=expires_at,
+        )
+        transaction.on_commit(lambda: _send_carer_invitation(grant.pk, token))
+    return grant, token
+
+
+def _send_carer_invitation(grant_id: int, token: str) -> None:
+    from consent.notifications import carer_invitation_send
+
+    carer_invitation_send(grant_id=grant_id, token=token)
+
+
+def carer_accept(*, user: User, token: str) -> CarerGrant:
+    """The invited person accepts with the link's token; the grant is bound to their account.
+
+    Accepting again by the same person returns the same grant. A wrong, used,
+    revoked or expired token is refused with the same message.
+    """
+    refused = ValidationError(
+        _("Cette invitation n’est pas valable : elle a expiré, a été annulée ou a déjà servi.")
+    )
+    if not token:
+        raise refused
+    with transaction.atomic():
+        grant = (
+            CarerGrant.objects.select_for_update()
+            .select_related("patient")
+            .filter(
+                token_hash=carer_token_hash(token),
+                revoked_at__isnull=True,
+                expires_at__gt=timezone.now(),
+            )
+            .first()
+        )
+        if grant is None:
+            raise refused
+        if grant.accepted_at is not None:
+            if grant.carer_id == user.pk:
+                return grant
+            raise refused
+        if grant.patient.user_id == user.pk:
+            raise ValidationError(_("Vous ne pouvez pas devenir votre propre aidant."))
+        grant.carer = user
+        grant.accepted_at = timezone.now()
+        grant.save(update_fields=["carer", "accepted_at"])
+    return grant
+
+
+def carer_revoke(*, access: RecordAccess, grant_id: int) -> CarerGrant:
+    """The patient ends a carer's access (or cancels an invitation) at once; 404 if not theirs."""
+    _require_self(access)
+    grant = CarerGrant.objects.filter(
+        pk=grant_id, patient=access.patient, revoked_at__isnull=True
+    ).first()
+    if grant is None:
+        raise Http404
+    grant.revoked_at = timezone.now()
+    grant.save(update_fields=["revoked_at"])
+    return grant

@@ -15,6 +15,8 @@ urlpatterns = [
     path("blocages/", views.block_add, name="block_add"),
     path("blocages/<int:professional_id>/debloquer/", views.block_remove, name="block_remove"),
     path("urgence/", views.emergency, name="emergency"),
+    path("aidants/", views.carer_invite, name="carer_invite"),
+    path("aidants/<int:pk>/retirer/", views.carer_revoke, name="carer_revoke"),
     path(
         "elements/<slug:slug>/<int:pk>/masquer/",
         views.entry_visibility,

@@ -30,6 +30,7 @@ from consent import selectors, services
 from consent.forms import (
     AccessLogFilterForm,
     BlockForm,
+    CarerInviteForm,
     DesignatedGPForm,
     EmergencyRefusalForm,
     ProfessionalByRppsForm,
@@ -74,6 +75,8 @@ def _render_privacy(request: HttpRequest, access: RecordAccess, **forms: Any) ->
         "share_form": forms.get("share_form") or ShareForm(),
         "block_form": forms.get("block_form") or BlockForm(),
         "emergency_form": EmergencyRefusalForm(initial={"refuses": refuses}),
+        "carer_rows": selectors.carer_grant_rows(access),
+        "carer_form": forms.get("carer_form") or CarerInviteForm(),
     }
     return render(request, "consent/privacy.html", context)
 
@@ -299,12 +302,70 @@ def emergency(request: HttpRequest) -> HttpResponse:
     return redirect(_privacy_url("urgence"))
 
 
+# --- Carers (aidants) ---
+
+
+@login_required
+@require_POST
+def carer_invite(request: HttpRequest) -> HttpResponse:
+    access = _access(request)
+    form = CarerInviteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.carer_invite(
+                access=access,
+                email=form.cleaned_data["email"],
+                sections=list(form.cleaned_data["sections"]),
+                can_write=form.can_write(),
+                expires_at=form.expires_at(),
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("L’invitation a été envoyée à %(email)s.")
+                % {"email": form.cleaned_data["email"]},
+            )
+            return redirect(_privacy_url("aidants"))
+    return _render_privacy(request, access, carer_form=form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def carer_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    access = _access(request)
+    grant = selectors.carer_grants(access).filter(pk=pk).first()
+    if grant is None:
+        raise Http404
+    who = grant.carer.get_full_name() if grant.carer else ""
+    who = who or grant.invited_email
+    if request.method == "POST":
+        services.carer_revoke(access=access, grant_id=grant.pk)
+        messages.success(request, _("L’accès de %(name)s a été retiré.") % {"name": who})
+        return redirect(_privacy_url("aidants"))
+    return _confirm(
+        request,
+        access,
+        title=_("Retirer l’accès de cet aidant ?"),
+        professional=None,
+        person=who,
+        explanation=_(
+            "Cette personne ne verra plus votre dossier, dès maintenant. "
+            "Vous pourrez l’inviter de nouveau plus tard."
+        ),
+        confirm_label=_("Retirer l’accès"),
+        anchor="aidants",
+    )
+
+
 def _confirm(
     request: HttpRequest,
     access: RecordAccess,
     *,
     title: str,
-    professional: Professional,
+    professional: Professional | None,
+    person: str = "",
     explanation: str,
     confirm_label: str,
     anchor: str,
@@ -319,6 +380,7 @@ def _confirm(
             "current": "privacy",
             "title": title,
             "professional": professional,
+            "person": person,
             "explanation": explanation,
             "confirm_label": confirm_label,
             "cancel_url": _privacy_url(anchor),

@@ -20,6 +20,7 @@ urlpatterns = [
     path("espace/confidentialite/", include("consent.urls")),
     path("espace/", include("records.urls")),
     path("pro/patients/", include("records.urls_pro")),
+    path("aidant/", include("records.urls_carer")),
 ]
 
 handler403 = "messpace.errors.forbidden"

@@ -13,4 +13,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("records:dashboard")
     if user.is_staff:
         return redirect("admin:index")
+    from consent.policy import carer_patients
+
+    if carer_patients(user).exists():
+        return redirect("carer:patient_list")
     return render(request, "home.html")

@@ -178,6 +178,7 @@ class AuthorKind(models.TextChoices):
     PATIENT = "patient", _("Patient")
     PROFESSIONAL = "professional", _("Professionnel de santé")
     IMPORT = "import", _("Importation")
+    CARER = "carer", _("Aidant")
 
 
 class LiveEntryManager(models.Manager["Entry"]):

@@ -110,7 +110,12 @@ def entry_create(*, access: RecordAccess, model: type[E], data: Mapping[str, Any
     if not access.can_write:
         raise PermissionDenied
     _check_data(data)
-    author_kind = AuthorKind.PATIENT if access.is_self else AuthorKind.PROFESSIONAL
+    if access.is_self:
+        author_kind = AuthorKind.PATIENT
+    elif access.role == AuthorKind.CARER:
+        author_kind = AuthorKind.CARER
+    else:
+        author_kind = AuthorKind.PROFESSIONAL
     entry = model(patient=access.patient, author=access.actor, author_kind=author_kind, **data)
     entry.full_clean(exclude=["patient", "author"])
     with transaction.atomic():

@@ -299,6 +299,8 @@ REST_FRAMEWORK = {
 
 # --- Application ----------------------------------------------------------
 MESSPACE_SITE_NAME = env_str("MESSPACE_SITE_NAME", "messpace")
+# Public address of the portal, for links in e-mails (invitations).
+MESSPACE_SITE_URL = env_str("MESSPACE_SITE_URL", "http://127.0.0.1:8000")
 MESSPACE_TIMELINE_PAGE_SIZE = env_int("MESSPACE_TIMELINE_PAGE_SIZE", 25, minimum=5)
 MESSPACE_SECTION_PAGE_SIZE = env_int("MESSPACE_SECTION_PAGE_SIZE", 25, minimum=5)
 # Record lookups by INS + birth date (care declaration, emergency access) per professional.

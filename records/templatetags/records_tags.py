@@ -15,9 +15,11 @@ register = template.Library()
 
 
 def record_reverse(access: RecordAccess, name: str, *args: Any) -> str:
-    """URL of a record page in the actor's own space (patient or professional)."""
+    """URL of a record page in the actor's own space (patient, carer or professional)."""
     if access.is_self:
         return reverse(f"records:{name}", args=args)
+    if access.role == "carer":
+        return reverse(f"carer:{name}", args=(access.patient.pk, *args))
     return reverse(f"pro:{name}", args=(access.patient.pk, *args))
 
 
