@@ -127,12 +127,13 @@ class RecordAccess:
         return qs
 
     def may_modify(self, entry: Entry) -> bool:
-        """Patients edit what they entered; professionals edit what they authored;
-        a carer with write scope edits what the patient or they themself entered."""
+        """Patients edit what they or their carers entered; professionals edit what
+        they authored; a carer with write scope edits what the patient or they
+        themself entered."""
         if not self.can_write:
             return False
         if self.is_self:
-            return entry.author_kind == "patient"
+            return entry.author_kind in {"patient", CARER_ROLE}
         if self.role == CARER_ROLE:
             return entry.author_kind == "patient" or entry.author_id == self.actor.pk
         return entry.author_id == self.actor.pk

@@ -297,3 +297,14 @@ def test_carer_never_sees_the_patients_privacy_pages(
         assert carol_client.get(url).status_code == 404
     dashboard = carol_client.get(_url("dashboard", alice)).content.decode()
     assert reverse("consent:privacy") not in dashboard
+
+
+def test_patient_may_edit_what_their_carer_entered(alice: Any) -> None:
+    """GIVEN an entry a carer wrote in alice's record THEN alice (the patient) may edit it."""
+    from consent.policy import own_record_access
+    from records.models import Allergy
+
+    assert alice.user is not None
+    entry = Allergy.objects.create(patient=alice, substance="Latex", author_kind="carer")
+
+    assert own_record_access(alice.user).may_modify(entry)
