@@ -1,11 +1,16 @@
 """Admin for permission data. The matrix is editable; grants are read-only
-records of the patient's choices (changed only by the patient, in the portal)."""
+records of the patient's choices (changed only by the patient, in the portal).
+Legal guardians are recorded here by admins (the cohort import will too),
+through ``consent.services`` so that its rules hold."""
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from consent import services
 from consent.models import (
     AccessLog,
     Block,
@@ -14,6 +19,7 @@ from consent.models import (
     ConsentSettings,
     DesignatedGP,
     EmergencyAccess,
+    Guardianship,
     ProfessionVisibility,
     Share,
 )
@@ -78,3 +84,56 @@ class AccessLogAdmin(ReadOnlyAdmin):
 class CarerGrantAdmin(ReadOnlyAdmin):
     list_display = ("patient", "invited_email", "carer", "can_write", "expires_at", "revoked_at")
     exclude = ("token_hash",)
+
+
+class GuardianshipAddForm(forms.ModelForm[Guardianship]):
+    class Meta:
+        model = Guardianship
+        fields = ("patient", "guardian")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("patient") and data.get("guardian"):
+            services.guardianship_validate(patient=data["patient"], guardian=data["guardian"])
+        return data
+
+    def save(self, commit: bool = True) -> Guardianship:
+        # The service checks the rules again under a lock on the child's row.
+        # The admin calls save() before save_model(): create once.
+        if self.instance.pk is None:
+            self.instance = services.guardianship_add(
+                patient=self.cleaned_data["patient"], guardian=self.cleaned_data["guardian"]
+            )
+        self.save_m2m = lambda: None  # type: ignore[method-assign]
+        return self.instance
+
+
+@admin.register(Guardianship)
+class GuardianshipAdmin(admin.ModelAdmin[Guardianship]):
+    """Add a guardian of a minor, or end a guardianship (parental authority ended)."""
+
+    list_display = ("patient", "guardian", "started_at", "ended_at", "end_reason")
+    list_filter = ("end_reason",)
+    search_fields = (
+        "patient__birth_names",
+        "patient__given_names",
+        "patient__nir",
+        "guardian__email",
+    )
+    raw_id_fields = ("patient", "guardian")
+    form = GuardianshipAddForm
+    actions = ("end_guardianships",)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Guardianship, form: Any, change: bool) -> None:
+        form.save()  # already stored by the service
+
+    @admin.action(description=_("Mettre fin à l’autorité parentale"))
+    def end_guardianships(self, request: HttpRequest, queryset: Any) -> None:
+        for guardianship in queryset:
+            services.guardianship_end(guardianship_id=guardianship.pk)

@@ -15,10 +15,12 @@ class ConsentConfig(AppConfig):
 
 
 def _remember_carer(sender: object, request: Any, user: Any, **kwargs: Any) -> None:
-    """At login, note in the session whether the user helps someone (for the menu link)."""
+    """At login, note in the session whether the user helps someone or is a minor's
+    legal guardian (for the menu links)."""
     if request is None or not hasattr(request, "session") or user.is_professional:
         return
-    from consent.policy import carer_patients
-    from messpace.context_processors import CARER_SESSION_KEY
+    from consent.policy import carer_patients, guardian_patients
+    from messpace.context_processors import CARER_SESSION_KEY, GUARDIAN_SESSION_KEY
 
     request.session[CARER_SESSION_KEY] = carer_patients(user).exists()
+    request.session[GUARDIAN_SESSION_KEY] = guardian_patients(user).exists()

@@ -24,6 +24,9 @@ PAGE_LABELS: dict[str, Any] = {
     "dashboard": _("Vue d’ensemble"),
     "timeline": _("Histoire de santé"),
     "profile": _("Profil"),
+    "contact": _("Coordonnées"),
+    "privacy": _("Confidentialité et accès"),
+    "history": _("Historique des accès"),
 }
 EMERGENCY_PREFIX = "emergency:"
 
@@ -158,6 +161,15 @@ class VisibilityForm(forms.Form):
     """The hide button's payload: ``hidden`` is 1 to hide, 0 to show again."""
 
     hidden = forms.TypedChoiceField(choices=[("1", "1"), ("0", "0")], coerce=lambda v: v == "1")
+    page = forms.IntegerField(required=False, min_value=1)
+
+
+class ConfidentialityForm(forms.Form):
+    """The "confidential from the parents" button: ``confidential`` is 1 or 0."""
+
+    confidential = forms.TypedChoiceField(
+        choices=[("1", "1"), ("0", "0")], coerce=lambda v: v == "1"
+    )
     page = forms.IntegerField(required=False, min_value=1)
 
 

@@ -279,3 +279,51 @@ class CarerGrant(models.Model):
         if self.accepted_at is None:
             return "invited"
         return "active"
+
+
+class GuardianshipEnd(models.TextChoices):
+    MAJORITY = "majority", _("Majorité")
+    REMOVED = "removed", _("Fin de l’autorité parentale")
+
+
+class Guardianship(models.Model):
+    """A legal guardian (représentant légal) of a minor: up to two live at once.
+
+    The guardian acts as the child in the child's record (everything the
+    patient may do), each access logged as the guardian's. Ends at the
+    child's 18th birthday (``consent.tasks.guardianships_end_at_majority``)
+    or when an agent records that parental authority ended.
+    """
+
+    patient = models.ForeignKey(
+        "records.Patient", on_delete=models.PROTECT, related_name="guardianships"
+    )
+    guardian = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="guardianships"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=16, choices=GuardianshipEnd.choices, blank=True)
+    # Set once the end was announced to the guardian and the young adult.
+    end_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("représentant légal")
+        verbose_name_plural = _("représentants légaux")
+        ordering = ["patient_id", "started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "guardian"],
+                condition=models.Q(ended_at__isnull=True),
+                name="guardianship_one_live_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True, end_reason="")
+                | models.Q(ended_at__isnull=False) & ~models.Q(end_reason=""),
+                name="guardianship_end_has_reason",
+            ),
+        ]
+        indexes = [models.Index(fields=["guardian", "patient"])]
+
+    def __str__(self) -> str:
+        return f"{self.guardian_id} → {self.patient_id}"

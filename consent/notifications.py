@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
-from consent.models import CarerGrant, EmergencyAccess
+from consent.models import CarerGrant, EmergencyAccess, Guardianship, GuardianshipEnd
+from messpace.accounts.models import User
+from records.models import Patient
 
 
 def emergency_access_notify(*, grant_id: int) -> bool:
@@ -67,4 +75,90 @@ def carer_invitation_send(*, grant_id: int, token: str) -> bool:
             render_to_string("emails/carer_invitation_body.html", context), "text/html"
         )
     message.send()
+    return True
+
+
+def _email(template: str, context: dict[str, Any], to: str) -> EmailMultiAlternatives:
+    """A French email with text and HTML parts from ``emails/<template>_*``."""
+    with translation.override(settings.LANGUAGE_CODE):
+        message = EmailMultiAlternatives(
+            subject=render_to_string(f"emails/{template}_subject.txt", context).strip(),
+            body=render_to_string(f"emails/{template}_body.txt", context),
+            to=[to],
+        )
+        message.attach_alternative(
+            render_to_string(f"emails/{template}_body.html", context), "text/html"
+        )
+    return message
+
+
+def _young_adult_login(patient: Patient) -> tuple[User | None, str]:
+    """The young adult's own login: their account, created if need be, and a link
+    to choose a password when they have none yet.
+
+    No account is made when the record's email already belongs to someone else
+    (often a parent's address kept for a young child): that person must not
+    receive the keys, nor the young adult's notice. The young adult then
+    activates with the code of a postal notice, as any insured person does.
+    """
+    user = patient.user
+    if user is None:
+        if not patient.email or User.objects.filter(email__iexact=patient.email).exists():
+            return None, ""
+        user = User.objects.create_user(
+            email=patient.email,
+            first_name=patient.first_given_name,
+            last_name=(patient.used_name or patient.birth_names).title(),
+        )  # no password: unusable until they choose one
+        Patient.objects.filter(pk=patient.pk).update(user=user)
+        patient.user = user
+    if user.has_usable_password():
+        return user, ""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse("accounts:activate", args=[uid, token])
+    return user, settings.MESSPACE_SITE_URL.rstrip("/") + path
+
+
+def majority_notify(*, patient_id: int) -> bool:
+    """Announce a coming of age once: the young adult gets their own login, each
+    former guardian is told their access ended. Safe to run twice.
+
+    The guardianships are claimed with a lock and a conditional update; a
+    failed send rolls the claim back so that a retry sends everything again.
+    """
+    with transaction.atomic():
+        ended = list(
+            Guardianship.objects.select_for_update(skip_locked=True)
+            .filter(
+                patient_id=patient_id,
+                end_reason=GuardianshipEnd.MAJORITY,
+                end_notified_at__isnull=True,
+            )
+            .select_related("guardian")
+        )
+        if not ended:
+            return False
+        Guardianship.objects.filter(pk__in=[g.pk for g in ended]).update(
+            end_notified_at=timezone.now()
+        )
+        patient = Patient.objects.select_related("user").get(pk=patient_id)
+        user, link = _young_adult_login(patient)
+        context = {
+            "patient_name": patient.full_name,
+            "first_name": patient.first_given_name,
+            "site_name": settings.MESSPACE_SITE_NAME,
+            "site_url": settings.MESSPACE_SITE_URL,
+            "link": link,
+            "has_login": user is not None,
+        }
+        messages = []
+        email = user.email if user is not None else ""
+        if email:
+            messages.append(_email("majority_patient", context, email))
+        for guardianship in ended:
+            if guardianship.guardian.email and guardianship.guardian.email != email:
+                messages.append(_email("majority_guardian", context, guardianship.guardian.email))
+        for message in messages:
+            message.send()
     return True

@@ -42,11 +42,21 @@ from consent.models import (
     ConsentSettings,
     DesignatedGP,
     EmergencyAccess,
+    Guardianship,
     ProfessionVisibility,
     Share,
 )
 from consent.visibility import ALL_KINDS, DEFAULT_MATRIX
-from records.models import Condition, Entry, ItemKind, Patient, RecordState, TimelineEvent
+from records.models import (
+    MAJORITY_AGE,
+    Condition,
+    Entry,
+    ItemKind,
+    Patient,
+    RecordState,
+    TimelineEvent,
+    latest_birth_date_for_age,
+)
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -57,6 +67,7 @@ E = TypeVar("E", bound=Entry)
 
 SELF = "self"
 CARER_ROLE = "carer"
+GUARDIAN_ROLE = "guardian"
 MENTAL_HEALTH_PREFIX = "F"  # ICD-10 chapter V
 
 
@@ -65,7 +76,10 @@ class RecordAccess:
     """An actor's established right to one patient's record.
 
     ``kinds`` is the set of item kinds the actor may see (``None``: all, for
-    the patient); ``sees_hidden`` is true for the patient and the designated GP.
+    the patient and their guardians); ``sees_hidden`` is true for the patient,
+    their guardians and carers, and the designated GP; ``sees_guardian_confidential``
+    is false for guardians and carers, who never see what a professional or the
+    minor (aged 15 or more) kept from the family.
     """
 
     actor: User
@@ -77,10 +91,27 @@ class RecordAccess:
     sees_hidden: bool = True
     # End of a time-limited basis (emergency access), for the record header.
     expires_at: dt.datetime | None = None
+    sees_guardian_confidential: bool = True
 
     @property
     def is_self(self) -> bool:
+        """The patient themself: the only actor whose accesses are not logged."""
         return self.basis == SELF
+
+    @property
+    def acts_as_patient(self) -> bool:
+        """The patient, or a legal guardian acting as the child: may do all the patient may."""
+        return self.basis in {SELF, AccessBasis.GUARDIAN}
+
+    @property
+    def may_keep_from_guardians(self) -> bool:
+        """May mark items of this (minor's) record confidential from the guardians:
+        a professional who may write, or the minor themself from age 15."""
+        if not self.patient.is_minor:
+            return False
+        if self.role == "professional":
+            return self.can_write
+        return self.is_self and self.patient.may_keep_from_guardians
 
     def sees_kind(self, kind: str) -> bool:
         return self.kinds is None or kind in self.kinds
@@ -94,6 +125,8 @@ class RecordAccess:
         """Live entries of one section this actor may read, filtered in SQL."""
         manager: Manager[E] = model.live  # type: ignore[assignment]
         qs = manager.filter(patient=self.patient)
+        if not self.sees_guardian_confidential:
+            qs = qs.filter(confidential_from_guardians=False)
         if self.kinds is None:
             return qs
         if model is Condition:
@@ -119,6 +152,8 @@ class RecordAccess:
 
     def timeline(self) -> QuerySet[TimelineEvent]:
         qs = TimelineEvent.objects.filter(patient=self.patient, deleted=False)
+        if not self.sees_guardian_confidential:
+            qs = qs.filter(confidential_from_guardians=False)
         if self.kinds is None:
             return qs
         qs = qs.filter(visibility_kind__in=sorted(self.kinds))
@@ -127,13 +162,13 @@ class RecordAccess:
         return qs
 
     def may_modify(self, entry: Entry) -> bool:
-        """Patients edit what they or their carers entered; professionals edit what
-        they authored; a carer with write scope edits what the patient or they
-        themself entered."""
+        """Patients (and their guardians) edit what the patient, a guardian or a
+        carer entered; professionals edit what they authored; a carer with write
+        scope edits what the patient or they themself entered."""
         if not self.can_write:
             return False
-        if self.is_self:
-            return entry.author_kind in {"patient", CARER_ROLE}
+        if self.acts_as_patient:
+            return entry.author_kind in {"patient", CARER_ROLE, GUARDIAN_ROLE}
         if self.role == CARER_ROLE:
             return entry.author_kind == "patient" or entry.author_id == self.actor.pk
         return entry.author_id == self.actor.pk
@@ -171,6 +206,60 @@ def own_record_access(user: User) -> RecordAccess:
     except Patient.DoesNotExist as exc:
         raise Http404 from exc
     return RecordAccess(actor=user, patient=patient, role="patient", basis=SELF, can_write=True)
+
+
+def _live_guardianships(user: User, today: dt.date) -> QuerySet[Guardianship]:
+    """The user's live guardianships of minors whose record is active.
+
+    Age is checked here, in SQL, so access ends on the 18th birthday even
+    before the beat task records the end.
+    """
+    return Guardianship.objects.filter(
+        guardian_id=user.pk,
+        ended_at__isnull=True,
+        patient__birth_date__gt=latest_birth_date_for_age(today, MAJORITY_AGE),
+        patient__record__state=RecordState.ACTIVE,
+    )
+
+
+def guardian_patients(user: User) -> QuerySet[Patient]:
+    """The minors whose record this user may open as their legal guardian."""
+    if not user.is_authenticated:
+        return Patient.objects.none()
+    live = _live_guardianships(user, timezone.localdate()).filter(patient_id=OuterRef("pk"))
+    return Patient.objects.filter(Exists(live)).exclude(user_id=user.pk)
+
+
+def guardian_record_access(user: User, patient_id: int) -> RecordAccess:
+    """A legal guardian's access to a minor's record: everything the patient may
+    do, except the items kept confidential from guardians; 404 otherwise."""
+    if not user.is_authenticated:
+        raise Http404
+    guardianship = (
+        _live_guardianships(user, timezone.localdate())
+        .filter(patient_id=patient_id)
+        .exclude(patient__user_id=user.pk)
+        .select_related("patient__record")
+        .first()
+    )
+    if guardianship is None:
+        raise Http404
+    return RecordAccess(
+        actor=user,
+        patient=guardianship.patient,
+        role=GUARDIAN_ROLE,
+        basis=AccessBasis.GUARDIAN,
+        can_write=True,
+        sees_guardian_confidential=False,
+    )
+
+
+def acting_record_access(user: User, acting_for: int | None) -> RecordAccess:
+    """The record a patient-side page shows: the user's own, or, when they
+    switched into a child's record, that child's as their guardian."""
+    if acting_for is None:
+        return own_record_access(user)
+    return guardian_record_access(user, acting_for)
 
 
 def visible_kinds(profession: str) -> frozenset[str]:
@@ -332,7 +421,8 @@ def carer_record_access(user: User, patient_id: int) -> RecordAccess:
     """A carer's access to one patient's record, within the granted sections; 404 without a
     live grant.
 
-    The patient's hidden items are hidden from professionals only: a carer sees them.
+    The patient's hidden items are hidden from professionals only: a carer sees
+    them. Items kept confidential from a minor's guardians are kept from carers too.
     """
     if not user.is_authenticated:
         raise Http404
@@ -359,14 +449,18 @@ def carer_record_access(user: User, patient_id: int) -> RecordAccess:
         kinds=frozenset(kinds),
         sees_hidden=True,
         expires_at=grant.expires_at,
+        sees_guardian_confidential=False,
     )
 
 
 __all__ = [
     "AccessAction",
     "RecordAccess",
+    "acting_record_access",
     "carer_patients",
     "carer_record_access",
+    "guardian_patients",
+    "guardian_record_access",
     "own_record_access",
     "professional_patients",
     "professional_record_access",

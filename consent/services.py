@@ -1,5 +1,6 @@
 """Writes to the patient's consent choices: GP, care relationships, shares,
-blocks, hidden items, emergency access and its refusal.
+blocks, hidden items, emergency access and its refusal, carers, and legal
+guardians of minors.
 
 Each function states its contract; refused requests raise ``ValidationError``
 with a French message and change nothing.
@@ -29,11 +30,20 @@ from consent.models import (
     ConsentSettings,
     DesignatedGP,
     EmergencyAccess,
+    Guardianship,
+    GuardianshipEnd,
     Share,
 )
 from consent.policy import RecordAccess, professional_record_access
 from messpace.accounts.models import Profession, Professional
-from records.models import SECTION_MODELS, Entry, Patient, RecordState
+from records.models import (
+    MAJORITY_AGE,
+    SECTION_MODELS,
+    Entry,
+    Patient,
+    RecordState,
+    latest_birth_date_for_age,
+)
 from records.services import timeline_event_sync
 
 if TYPE_CHECKING:
@@ -48,7 +58,8 @@ EMERGENCY_DURATION = dt.timedelta(hours=getattr(settings, "MESSPACE_EMERGENCY_HO
 
 
 def _require_self(access: RecordAccess) -> None:
-    if not access.is_self:
+    """The patient, or a legal guardian acting as the child."""
+    if not access.acts_as_patient:
         raise PermissionDenied
 
 
@@ -364,3 +375,99 @@ def carer_revoke(*, access: RecordAccess, grant_id: int) -> CarerGrant:
     grant.revoked_at = timezone.now()
     grant.save(update_fields=["revoked_at"])
     return grant
+
+
+# --- Legal guardians of minors ---
+
+MAX_GUARDIANS = 2
+
+
+def guardianship_validate(*, patient: Patient, guardian: User) -> None:
+    """Raise ``ValidationError`` (in French) if ``guardian`` may not be added now."""
+    if not patient.is_minor:
+        raise ValidationError(
+            _("%(name)s est majeur(e) : un représentant légal ne peut plus être ajouté.")
+            % {"name": patient.full_name}
+        )
+    if patient.user_id is not None and patient.user_id == guardian.pk:
+        raise ValidationError(_("Une personne ne peut pas être son propre représentant légal."))
+    live = Guardianship.objects.filter(patient=patient, ended_at__isnull=True)
+    if live.filter(guardian=guardian).exists():
+        raise ValidationError(
+            _("Cette personne est déjà représentant légal de %(name)s.")
+            % {"name": patient.full_name}
+        )
+    if live.count() >= MAX_GUARDIANS:
+        raise ValidationError(
+            _("%(name)s a déjà deux représentants légaux : retirez-en un d’abord.")
+            % {"name": patient.full_name}
+        )
+
+
+def guardianship_add(*, patient: Patient, guardian: User) -> Guardianship:
+    """Record a legal guardian (représentant légal) of a minor: at most two live.
+
+    For admins and the cohort import. Adds for one child are serialised by a
+    lock on the child's row, so two racing adds cannot make three guardians.
+    """
+    with transaction.atomic():
+        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+        guardianship_validate(patient=patient, guardian=guardian)
+        return Guardianship.objects.create(patient=patient, guardian=guardian)
+
+
+def guardianship_end(*, guardianship_id: int) -> bool:
+    """Parental authority ended (court decision, recorded by an agent). Safe twice."""
+    return bool(
+        Guardianship.objects.filter(pk=guardianship_id, ended_at__isnull=True).update(
+            ended_at=timezone.now(), end_reason=GuardianshipEnd.REMOVED
+        )
+    )
+
+
+def guardianships_end_at_majority(*, today: dt.date | None = None) -> list[int]:
+    """End every live guardianship of someone aged 18 or more.
+
+    Returns the patients whose coming of age is still to be announced, which
+    includes those a previous run ended but could not notify. Safe to run
+    twice, and a run after downtime catches up on every birthday missed.
+    """
+    day = today or timezone.localdate()
+    cutoff = latest_birth_date_for_age(day, MAJORITY_AGE)
+    Guardianship.objects.filter(ended_at__isnull=True, patient__birth_date__lte=cutoff).update(
+        ended_at=timezone.now(), end_reason=GuardianshipEnd.MAJORITY
+    )
+    return sorted(
+        set(
+            Guardianship.objects.filter(
+                end_reason=GuardianshipEnd.MAJORITY, end_notified_at__isnull=True
+            ).values_list("patient_id", flat=True)
+        )
+    )
+
+
+def entry_guardian_confidentiality_set(
+    *, access: RecordAccess, entry: Entry, confidential: bool
+) -> Entry:
+    """Keep an entry of a minor's record from their legal guardians (and carers), or stop.
+
+    A professional with access may do it; so may the minor, aged 15 or more,
+    in their own record. Guardians never can: they do not see such entries.
+    """
+    patient = access.patient
+    if entry.patient_id != patient.pk:
+        raise Http404
+    if not patient.is_minor:
+        raise ValidationError(
+            _("Ce dossier est celui d’une personne majeure : il n’a plus de représentant légal.")
+        )
+    if not access.may_keep_from_guardians:
+        raise PermissionDenied
+    with transaction.atomic():
+        type(entry).objects.filter(pk=entry.pk).update(
+            confidential_from_guardians=confidential, updated_at=timezone.now()
+        )
+        entry.confidential_from_guardians = confidential
+        timeline_event_sync(entry=entry)
+        access.log(action=AccessAction.WRITE, what=entry.section, object_id=entry.pk)
+    return entry

@@ -1,7 +1,8 @@
 """The patient's privacy pages: who may see their record, what is hidden, who looked.
 
-Every view starts from ``own_record_access`` (404 for anyone without an active
-record of their own), reads consent rows of that patient only and hands each
+Every view starts from ``patient_access``: the patient's own active record (404
+without one), or the child's a guardian acts for, each visit then logged as the
+guardian's. It reads consent rows of that patient only and hands each
 change to ``consent.services``. Destructive actions are POST only, behind a
 confirmation page.
 """
@@ -38,17 +39,22 @@ from consent.forms import (
     VisibilityForm,
     what_label,
 )
-from consent.models import AccessLog
-from consent.policy import RecordAccess, own_record_access
+from consent.models import AccessAction, AccessLog
+from consent.policy import RecordAccess
 from messpace.accounts.models import Professional
 from records.sections import SECTIONS, SECTIONS_BY_SLUG
 from records.views.common import apply_errors
+from records.views.patient import patient_access
 
 HISTORY_PAGE_SIZE = 25
 
 
-def _access(request: HttpRequest) -> RecordAccess:
-    return own_record_access(request.user)  # type: ignore[arg-type]
+def _access(request: HttpRequest, what: str = "privacy") -> RecordAccess:
+    """The patient's access, or a guardian's acting for a child (logged as theirs)."""
+    access = patient_access(request)
+    action = AccessAction.WRITE if request.method == "POST" else AccessAction.READ
+    access.log(action=action, what=what)
+    return access
 
 
 def _privacy_url(anchor: str = "") -> str:
@@ -394,10 +400,10 @@ def _confirm(
 @login_required
 @require_POST
 def entry_visibility(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    access = _access(request)
     section = SECTIONS_BY_SLUG.get(slug)
     if section is None:
         raise Http404
+    access = _access(request, what=section.key)
     entry = access.entry_or_404(section.model, pk)
     form = VisibilityForm(request.POST)
     if not form.is_valid():
@@ -429,7 +435,7 @@ def entry_visibility(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def history(request: HttpRequest) -> HttpResponse:
-    access = _access(request)
+    access = _access(request, what="history")
     form = AccessLogFilterForm(request.GET or None, patient=access.patient)
     if form.is_bound and not form.is_valid():
         qs = AccessLog.objects.none()

@@ -31,6 +31,23 @@ EARLIEST_DATE = dt.date(1900, 1, 1)
 ICD10_RE = re.compile(r"[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?")
 
 
+MAJORITY_AGE = 18
+# From this age a minor may keep items of their record from their guardians.
+MINOR_CONFIDENTIALITY_AGE = 15
+
+
+def latest_birth_date_for_age(day: dt.date, years: int) -> dt.date:
+    """The latest birth date of someone at least ``years`` old on ``day``.
+
+    Someone born on 29 February comes of age on 1 March in other years, as
+    ``Patient.age_on`` counts it.
+    """
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
 def _as_date(value: dt.date | dt.datetime) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
@@ -104,7 +121,12 @@ class Patient(models.Model):
 
     @property
     def is_minor(self) -> bool:
-        return self.age < 18
+        return self.age < MAJORITY_AGE
+
+    @property
+    def may_keep_from_guardians(self) -> bool:
+        """A minor aged 15 or more may mark items confidential from their guardians."""
+        return MINOR_CONFIDENTIALITY_AGE <= self.age < MAJORITY_AGE
 
 
 class RecordState(models.TextChoices):
@@ -179,6 +201,7 @@ class AuthorKind(models.TextChoices):
     PROFESSIONAL = "professional", _("Professionnel de santé")
     IMPORT = "import", _("Importation")
     CARER = "carer", _("Aidant")
+    GUARDIAN = "guardian", _("Représentant légal")
 
 
 class LiveEntryManager(models.Manager["Entry"]):
@@ -204,6 +227,11 @@ class Entry(models.Model):
     )
     # Hidden by the patient: still seen by its author and the designated GP.
     hidden_from_professionals = models.BooleanField(_("masqué aux professionnels"), default=False)
+    # Confidential from the minor's legal guardians (and carers): set by a
+    # professional, or by the minor aged 15 or more.
+    confidential_from_guardians = models.BooleanField(
+        _("confidentiel vis-à-vis des représentants légaux"), default=False
+    )
 
     objects = models.Manager()
     live: ClassVar[LiveEntryManager] = LiveEntryManager()
@@ -892,6 +920,7 @@ class TimelineEvent(models.Model):
     # Mirrors of the source's visibility, so the policy filters events in SQL.
     visibility_kind = models.CharField(max_length=16, default="")
     hidden_from_professionals = models.BooleanField(default=False)
+    confidential_from_guardians = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

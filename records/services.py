@@ -95,6 +95,7 @@ def timeline_event_sync(*, entry: Entry) -> TimelineEvent:
             "deleted": entry.is_deleted,
             "visibility_kind": entry.visibility_kind,
             "hidden_from_professionals": entry.hidden_from_professionals,
+            "confidential_from_guardians": entry.confidential_from_guardians,
         },
     )
     return event
@@ -114,6 +115,8 @@ def entry_create(*, access: RecordAccess, model: type[E], data: Mapping[str, Any
         author_kind = AuthorKind.PATIENT
     elif access.role == AuthorKind.CARER:
         author_kind = AuthorKind.CARER
+    elif access.role == AuthorKind.GUARDIAN:
+        author_kind = AuthorKind.GUARDIAN
     else:
         author_kind = AuthorKind.PROFESSIONAL
     entry = model(patient=access.patient, author=access.actor, author_kind=author_kind, **data)
@@ -239,7 +242,7 @@ def patient_contact_update(*, access: RecordAccess, data: Mapping[str, Any]) -> 
     unknown = set(data) - set(CONTACT_FIELDS)
     if unknown:
         raise TypeError(f"Not contact fields: {', '.join(sorted(unknown))}")
-    if not access.can_write:
+    if not access.can_write or not access.acts_as_patient:
         raise PermissionDenied
     with transaction.atomic():
         patient = Patient.objects.select_for_update().get(pk=access.patient.pk)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records.views import patient
+from records.views import family, patient
 
 app_name = "records"
 
@@ -8,8 +8,16 @@ urlpatterns = [
     path("", patient.dashboard, name="dashboard"),
     path("histoire/", patient.timeline, name="timeline"),
     path("profil/", patient.profile, name="profile"),
+    path("enfants/", family.children, name="children"),
+    path("enfants/quitter/", family.act_self, name="act_self"),
+    path("enfants/<int:patient_id>/ouvrir/", family.act_for, name="act_for"),
     path("<slug:slug>/", patient.section_list, name="section_list"),
     path("<slug:slug>/ajouter/", patient.section_add, name="section_add"),
     path("<slug:slug>/<int:pk>/modifier/", patient.section_edit, name="section_edit"),
     path("<slug:slug>/<int:pk>/supprimer/", patient.section_delete, name="section_delete"),
+    path(
+        "<slug:slug>/<int:pk>/confidentialite/",
+        patient.entry_confidentiality,
+        name="entry_confidentiality",
+    ),
 ]

@@ -18,4 +18,9 @@ urlpatterns = [
         pro.section_delete,
         name="section_delete",
     ),
+    path(
+        "<int:patient_id>/<slug:slug>/<int:pk>/confidentialite/",
+        pro.entry_confidentiality,
+        name="entry_confidentiality",
+    ),
 ]

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
+from django.contrib.auth.forms import SetPasswordForm as DjangoSetPasswordForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -63,3 +64,7 @@ class OTPTokenForm(MesspaceForm):
 
 class PasswordChangeForm(MesspaceForm, DjangoPasswordChangeForm):
     """Django's password change form (old password, validators), with DSFR markup."""
+
+
+class SetPasswordForm(MesspaceForm, DjangoSetPasswordForm):
+    """Choosing a first password from an invitation link (validators apply)."""

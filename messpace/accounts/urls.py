@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from messpace.accounts import views
-from messpace.accounts.forms import PasswordChangeForm
+from messpace.accounts.forms import PasswordChangeForm, SetPasswordForm
 
 app_name = "accounts"
 
@@ -28,5 +28,21 @@ urlpatterns = [
             success_url=reverse_lazy("accounts:security"),
         ),
         name="password_change",
+    ),
+    # An invitation to choose a first password (a young adult's own login at 18):
+    # Django's single-use password-reset token, then the sign-in page.
+    path(
+        "compte/activer/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            form_class=SetPasswordForm,
+            template_name="accounts/activate.html",
+            success_url=reverse_lazy("accounts:activated"),
+        ),
+        name="activate",
+    ),
+    path(
+        "compte/active/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="accounts/activated.html"),
+        name="activated",
     ),
 ]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -156,9 +157,21 @@ CELERY_TASK_ROUTES = {
     "consent.tasks.campaign_*": {"queue": "letters"},
     "messaging.tasks.*": {"queue": "notify"},
     "consent.tasks.emergency_*": {"queue": "notify"},
+    "consent.tasks.majority_notify": {"queue": "notify"},
+}
+# Periodic work (``celery beat``). Every task is safe to run twice and catches
+# up after downtime, so a missed or doubled tick does no harm.
+CELERY_BEAT_SCHEDULE = {
+    "guardianships-end-at-majority": {
+        "task": "consent.tasks.guardianships_end_at_majority",
+        "schedule": crontab(hour=2, minute=15),
+    },
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TIMEZONE = "Europe/Paris"
+# Invitations to choose a password (a young adult's own login at 18) are
+# Django password-reset tokens: single use, valid this long.
+PASSWORD_RESET_TIMEOUT = 14 * 24 * 3600
 
 # --- Storage --------------------------------------------------------------
 STORAGE_BACKEND = env_choice("STORAGE_BACKEND", "filesystem", ("filesystem", "s3"))

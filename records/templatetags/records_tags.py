@@ -15,8 +15,9 @@ register = template.Library()
 
 
 def record_reverse(access: RecordAccess, name: str, *args: Any) -> str:
-    """URL of a record page in the actor's own space (patient, carer or professional)."""
-    if access.is_self:
+    """URL of a record page in the actor's own space (patient or guardian, carer or
+    professional)."""
+    if access.acts_as_patient:
         return reverse(f"records:{name}", args=args)
     if access.role == "carer":
         return reverse(f"carer:{name}", args=(access.patient.pk, *args))

@@ -34,7 +34,9 @@ def _record_access(request: HttpRequest, patient_id: int) -> RecordAccess:
 @login_required
 def patient_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    patients = carer_patients(user).order_by("birth_names", "given_names", "pk")
+    patients = list(carer_patients(user).order_by("birth_names", "given_names", "pk"))
+    # Refresh the menu flag: a grant may have ended or been revoked since login.
+    request.session[CARER_SESSION_KEY] = bool(patients)
     return render(request, "records/carer/patient_list.html", {"patients": patients})
 
 

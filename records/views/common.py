@@ -16,13 +16,22 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from consent import services as consent_services
+from consent.forms import ConfidentialityForm
 from consent.models import AccessAction
 from consent.policy import RecordAccess
 from records import charts, selectors, services
@@ -155,7 +164,7 @@ def section_edit(request: HttpRequest, access: RecordAccess, slug: str, pk: int)
 
 def _read_only_reason(access: RecordAccess, *, deleting: bool) -> str:
     """Why the actor may not change an entry, in words they can act on."""
-    if access.is_self:
+    if access.acts_as_patient:
         if deleting:
             return _(
                 "Cet élément a été saisi par un professionnel de santé : vous ne pouvez pas le supprimer. Pour le faire corriger, adressez-vous à ce professionnel."
@@ -187,6 +196,44 @@ def section_delete(request: HttpRequest, access: RecordAccess, slug: str, pk: in
         "records/section_delete.html",
         _base_context(access, section=section, entry=entry),
     )
+
+
+def entry_confidentiality(
+    request: HttpRequest, access: RecordAccess, slug: str, pk: int
+) -> HttpResponse:
+    """Keep an entry of a minor's record from their guardians, or stop (POST only)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    section = _section_or_404(access, slug)
+    entry = access.entry_or_404(section.model, pk)
+    form = ConfidentialityForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest()
+    confidential: bool = form.cleaned_data["confidential"]
+    try:
+        consent_services.entry_guardian_confidentiality_set(
+            access=access, entry=entry, confidential=confidential
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if confidential:
+            messages.success(
+                request,
+                _("« %(entry)s » est désormais confidentiel vis-à-vis des représentants légaux.")
+                % {"entry": entry},
+            )
+        else:
+            messages.success(
+                request,
+                _("« %(entry)s » n’est plus confidentiel vis-à-vis des représentants légaux.")
+                % {"entry": entry},
+            )
+    url = record_reverse(access, "section_list", slug)
+    page = form.cleaned_data.get("page")
+    if page and page > 1:
+        url += f"?page={page}"
+    return HttpResponseRedirect(url)
 
 
 def timeline(request: HttpRequest, access: RecordAccess) -> HttpResponse:

@@ -1,55 +1,90 @@
-"""The patient's own record: each view establishes access, then delegates."""
+"""The patient's own record: each view establishes access, then delegates.
+
+A legal guardian who switched into a child's record (``records.views.family``)
+sees these same pages for the child: ``patient_access`` reads the session and
+returns the guardian's access, logged as theirs.
+"""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from consent.policy import own_record_access
+from consent.models import AccessAction
+from consent.policy import RecordAccess, guardian_record_access, own_record_access
+from messpace.context_processors import ACTING_FOR_NAME_SESSION_KEY, ACTING_FOR_SESSION_KEY
 from records import services
 from records.forms import PatientContactForm
 from records.sections import SECTIONS
 from records.views import common
 
 
+def stop_acting(session: SessionBase) -> None:
+    session.pop(ACTING_FOR_SESSION_KEY, None)
+    session.pop(ACTING_FOR_NAME_SESSION_KEY, None)
+
+
+def patient_access(request: HttpRequest) -> RecordAccess:
+    """The record patient-side pages show: the user's own, or the child's they act for.
+
+    A guardianship that ended meanwhile answers 404 once and returns the user
+    to their own record.
+    """
+    user = request.user
+    acting_for = request.session.get(ACTING_FOR_SESSION_KEY)
+    if acting_for is None:
+        return own_record_access(user)  # type: ignore[arg-type]
+    try:
+        return guardian_record_access(user, int(acting_for))  # type: ignore[arg-type]
+    except Http404:
+        stop_acting(request.session)
+        raise
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return common.dashboard(request, own_record_access(request.user))  # type: ignore[arg-type]
+    return common.dashboard(request, patient_access(request))
 
 
 @login_required
 def section_list(request: HttpRequest, slug: str) -> HttpResponse:
-    return common.section_list(request, own_record_access(request.user), slug)  # type: ignore[arg-type]
+    return common.section_list(request, patient_access(request), slug)
 
 
 @login_required
 def section_add(request: HttpRequest, slug: str) -> HttpResponse:
-    return common.section_add(request, own_record_access(request.user), slug)  # type: ignore[arg-type]
+    return common.section_add(request, patient_access(request), slug)
 
 
 @login_required
 def section_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    return common.section_edit(request, own_record_access(request.user), slug, pk)  # type: ignore[arg-type]
+    return common.section_edit(request, patient_access(request), slug, pk)
 
 
 @login_required
 def section_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    return common.section_delete(request, own_record_access(request.user), slug, pk)  # type: ignore[arg-type]
+    return common.section_delete(request, patient_access(request), slug, pk)
+
+
+@login_required
+def entry_confidentiality(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    return common.entry_confidentiality(request, patient_access(request), slug, pk)
 
 
 @login_required
 def timeline(request: HttpRequest) -> HttpResponse:
-    return common.timeline(request, own_record_access(request.user))  # type: ignore[arg-type]
+    return common.timeline(request, patient_access(request))
 
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     """Identity (read-only, from the national reference) and editable contact details."""
-    access = own_record_access(request.user)  # type: ignore[arg-type]
+    access = patient_access(request)
     form = PatientContactForm(request.POST or None, instance=access.patient)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in PatientContactForm.Meta.fields}
@@ -60,6 +95,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Vos coordonnées ont été mises à jour."))
             return redirect("records:profile")
+    access.log(action=AccessAction.READ, what="profile")
     return render(
         request,
         "records/profile.html",

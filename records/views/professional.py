@@ -198,5 +198,12 @@ def section_delete(request: HttpRequest, patient_id: int, slug: str, pk: int) ->
 
 
 @professional_required
+def entry_confidentiality(
+    request: HttpRequest, patient_id: int, slug: str, pk: int
+) -> HttpResponse:
+    return common.entry_confidentiality(request, _record_access(request, patient_id), slug, pk)
+
+
+@professional_required
 def timeline(request: HttpRequest, patient_id: int) -> HttpResponse:
     return common.timeline(request, _record_access(request, patient_id))

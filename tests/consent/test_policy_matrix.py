@@ -42,12 +42,20 @@ from django.urls import reverse
 from consent.models import (
     Block,
     CareRelationship,
+    CarerGrant,
     ConsentSettings,
     DesignatedGP,
     EmergencyAccess,
+    Guardianship,
     Share,
 )
-from consent.policy import RecordAccess, own_record_access, professional_record_access
+from consent.policy import (
+    RecordAccess,
+    carer_record_access,
+    guardian_record_access,
+    own_record_access,
+    professional_record_access,
+)
 from messpace.accounts.models import Professional, User
 from messpace.factories import PatientUserFactory, ProfessionalFactory, UserFactory
 from records.models import (
@@ -84,39 +92,64 @@ ITEMS: dict[str, tuple[str, bool, str, str]] = {
     "hidden": ("treatment", True, "patient", ""),
     # Hidden by alice, written by the care-relationship professional.
     "hidden_by_care": ("condition", True, "care", "I10"),
+    # Written by the care-relationship professional, confidential from the guardians.
+    "confidential": ("treatment", False, "care", ""),
 }
 COLUMNS = tuple(ITEMS)
+CONFIDENTIAL_FROM_GUARDIANS = {"confidential"}
+ALICE_BIRTH = dt.date(2008, 1, 15)  # 16 on NOW
 
 # --- The expectation: Y visible, . invisible; DENIED: no access at all (404) ------------
 
 DENIED = None
 Y, N = True, False
-#        cond  F32  trt  hosp hcp  allg fam  hab  vacc meas hidden hidden_by_care
+#        cond  F32  trt  hosp hcp  allg fam  hab  vacc meas hidden hidden_by_care confidential
 EXPECTED: dict[str, tuple[bool, ...] | None] = {
-    "patient":            (Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y),
-    "designated_gp":      (Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y),
-    "care":               (Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   N,   Y),
-    "share_whole":        (Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   N,   N),
+    "patient":            (Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y),
+    "designated_gp":      (Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y),
+    "care":               (Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   N,   Y,   Y),
+    "share_whole":        (Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   N,   N,   Y),
     # Shared sections: conditions (mental health included) and treatments.
-    "share_sections":     (Y,   Y,   Y,   N,   N,   N,   N,   N,   N,   N,   N,   N),
+    "share_sections":     (Y,   Y,   Y,   N,   N,   N,   N,   N,   N,   N,   N,   N,   Y),
     "share_expired":      DENIED,
     "share_revoked":      DENIED,
     "care_ended":         DENIED,
     "blocked":            DENIED,
     "unrelated":          DENIED,
-    "emergency":          (Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   N,   N),
+    "emergency":          (Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   N,   N,   Y),
     "emergency_expired":  DENIED,
     "emergency_refused":  DENIED,
-    "pharmacist":         (N,   N,   Y,   N,   N,   Y,   N,   N,   Y,   Y,   N,   N),
-    "physiotherapist":    (Y,   N,   Y,   Y,   Y,   Y,   N,   Y,   N,   Y,   N,   N),
+    "pharmacist":         (N,   N,   Y,   N,   N,   Y,   N,   N,   Y,   Y,   N,   N,   Y),
+    "physiotherapist":    (Y,   N,   Y,   Y,   Y,   Y,   N,   Y,   N,   Y,   N,   N,   Y),
     "support_agent":      DENIED,
     "admin":              DENIED,
     # A blocked urgentiste who keeps a (blocked) care relationship breaks the glass.
-    "blocked_emergency":  (Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   N,   N),
+    "blocked_emergency":  (Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   N,   N,   Y),
     # An urgentiste with a share of treatments only breaks the glass: the emergency
     # view is the whole matrix, not the narrower share.
-    "share_sections_emergency": (Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, N, N),
+    "share_sections_emergency": (Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, N, N, Y),
+    # A legal guardian acts as alice: everything but what is confidential from them.
+    "guardian":           (Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   N),
+    "guardian_ended":     DENIED,
+    # A carer with treatments and allergies: hidden items too (hidden from
+    # professionals only), not what is confidential from the family.
+    "carer_scoped":       (N,   N,   Y,   N,   N,   Y,   N,   N,   N,   N,   Y,   N,   N),
+    # A carer whose grant covers vaccinations only.
+    "carer_other_scope":  (N,   N,   N,   N,   N,   N,   N,   N,   Y,   N,   N,   N,   N),
+    "carer_revoked":      DENIED,
+    "carer_expired":      DENIED,
+    "carer_not_accepted": DENIED,
 }  # fmt: skip
+# Actors with professional pages; the others get 404 there.
+PROFESSIONAL_ACTORS = {
+    actor
+    for actor in EXPECTED
+    if actor not in {"patient", "support_agent", "admin"}
+    and not actor.startswith(("guardian", "carer"))
+}
+# Actors of the patient-side pages (``records:*``) and of the carer pages (``carer:*``).
+PATIENT_SIDE_ACTORS = ("patient", "guardian", "guardian_ended")
+CARER_ACTORS = tuple(actor for actor in EXPECTED if actor.startswith("carer"))
 
 # The basis each granted actor's reads are established (and logged) on.
 EXPECTED_BASIS: dict[str, str] = {
@@ -130,6 +163,9 @@ EXPECTED_BASIS: dict[str, str] = {
     "physiotherapist": "care",
     "blocked_emergency": "emergency",
     "share_sections_emergency": "emergency",
+    "guardian": "guardian",
+    "carer_scoped": "carer",
+    "carer_other_scope": "carer",
 }
 
 
@@ -174,6 +210,7 @@ def make_entry(
     hidden: bool = False,
     icd10: str = "",
     deleted: bool = False,
+    confidential: bool = False,
 ) -> Entry:
     """Store one entry and its timeline row directly (set-up only: no access check)."""
     model = SECTION_MODELS[section]
@@ -182,6 +219,7 @@ def make_entry(
         author=author or patient.user,
         author_kind=AuthorKind.PROFESSIONAL if author else AuthorKind.PATIENT,
         hidden_from_professionals=hidden,
+        confidential_from_guardians=confidential,
         deleted_at=dt.datetime.now(tz=dt.UTC) - DAY if deleted else None,
         **item_data(section, label, day, icd10),
     )
@@ -235,6 +273,25 @@ def make_actor(kind: str, patient: Patient, care_author: Professional) -> User:
         Block.objects.create(patient=patient, professional=pro)
         _emergency(pro, patient, expires_at=NOW + DAY)
         return pro.user
+    if kind.startswith("guardian"):
+        parent = UserFactory(first_name="Paul", last_name="MARTIN")
+        ended = {"ended_at": NOW - DAY, "end_reason": "removed"} if kind.endswith("ended") else {}
+        Guardianship.objects.create(patient=patient, guardian=parent, **ended)
+        return parent
+    if kind.startswith("carer"):
+        carer = UserFactory(first_name="Carole", last_name="MARTIN")
+        sections = ["vaccination"] if kind == "carer_other_scope" else ["treatment", "allergy"]
+        CarerGrant.objects.create(
+            patient=patient,
+            carer=carer,
+            invited_email=carer.email,
+            token_hash=f"{kind}-{patient.pk}".ljust(64, "0"),
+            sections=sections,
+            expires_at=NOW - DAY if kind == "carer_expired" else NOW + 30 * DAY,
+            accepted_at=None if kind == "carer_not_accepted" else NOW - 2 * DAY,
+            revoked_at=NOW - DAY if kind == "carer_revoked" else None,
+        )
+        return carer
     if kind == "share_sections_emergency":
         pro = _pro("urgentiste")
         Share.objects.create(patient=patient, professional=pro, section="treatment")
@@ -276,7 +333,7 @@ class World:
 
 
 def build_world(actor_kind: str) -> World:
-    alice = PatientUserFactory(given_names="Alice", birth_names="MARTIN")
+    alice = PatientUserFactory(given_names="Alice", birth_names="MARTIN", birth_date=ALICE_BIRTH)
     care_author = _care(_pro(), alice)
     items: dict[str, Entry] = {}
     for i, (name, (section, hidden, author, icd10)) in enumerate(ITEMS.items()):
@@ -288,6 +345,7 @@ def build_world(actor_kind: str) -> World:
             author=care_author.user if author == "care" else None,
             hidden=hidden,
             icd10=icd10,
+            confidential=name in CONFIDENTIAL_FROM_GUARDIANS,
         )
     # Deleted entries are invisible to everyone, the patient included.
     make_entry(alice, "treatment", "item-deleted", day=NOW.date() - DAY, deleted=True)
@@ -297,6 +355,10 @@ def build_world(actor_kind: str) -> World:
 def access_of(actor_kind: str, world: World) -> RecordAccess:
     if actor_kind == "patient":
         return own_record_access(world.actor)
+    if actor_kind.startswith("guardian"):
+        return guardian_record_access(world.actor, world.patient.pk)
+    if actor_kind.startswith("carer"):
+        return carer_record_access(world.actor, world.patient.pk)
     return professional_record_access(world.actor, world.patient.pk)
 
 
@@ -336,8 +398,15 @@ POLICY_PATHS: dict[str, Callable[[World, RecordAccess], set[str]]] = {
 }
 
 
-def page_dashboard(world: World, client: Client) -> set[str] | None:
-    response = client.get(reverse("pro:dashboard", args=[world.patient.pk]))
+Url = Callable[..., str]
+
+
+def pro_url(world: World) -> Url:
+    return lambda name, *args: reverse(f"pro:{name}", args=[world.patient.pk, *args])
+
+
+def page_dashboard(world: World, client: Client, url: Url) -> set[str] | None:
+    response = client.get(url("dashboard"))
     if response.status_code == 404:
         return None
     assert response.status_code == 200
@@ -354,11 +423,11 @@ def page_dashboard(world: World, client: Client) -> set[str] | None:
     return shown  # type: ignore[return-value]
 
 
-def page_section_list(world: World, client: Client) -> set[str] | None:
+def page_section_list(world: World, client: Client, url: Url) -> set[str] | None:
     shown: set[str | None] = set()
     statuses = set()
     for section in SECTIONS:
-        response = client.get(reverse("pro:section_list", args=[world.patient.pk, section.slug]))
+        response = client.get(url("section_list", section.slug))
         statuses.add(response.status_code)
         if response.status_code == 200:
             shown |= {world.name_of(section.key, e.pk) for e in response.context["page"]}
@@ -371,8 +440,8 @@ def page_section_list(world: World, client: Client) -> set[str] | None:
     return shown  # type: ignore[return-value]
 
 
-def page_timeline(world: World, client: Client) -> set[str] | None:
-    response = client.get(reverse("pro:timeline", args=[world.patient.pk]))
+def page_timeline(world: World, client: Client, url: Url) -> set[str] | None:
+    response = client.get(url("timeline"))
     if response.status_code == 404:
         return None
     assert response.status_code == 200
@@ -381,7 +450,7 @@ def page_timeline(world: World, client: Client) -> set[str] | None:
     return shown  # type: ignore[return-value]
 
 
-PAGE_PATHS: dict[str, Callable[[World, Client], set[str] | None]] = {
+PAGE_PATHS: dict[str, Callable[[World, Client, Url], set[str] | None]] = {
     "pro:dashboard": page_dashboard,
     "pro:section_list": page_section_list,
     "pro:timeline": page_timeline,
@@ -441,10 +510,42 @@ def test_professional_page_matches_the_matrix(
     actor: str, path: str, client: Client, login: Callable[[Client, User], Client]
 ) -> None:
     world = build_world(actor)
-    # Only professionals have these pages: the patient, agents and admins get 404.
-    want = expected_visible(actor) if actor != "patient" else None
+    # Only professionals have these pages: patients, guardians, carers, agents
+    # and admins get 404.
+    want = expected_visible(actor) if actor in PROFESSIONAL_ACTORS else None
 
-    got = PAGE_PATHS[path](world, login(client, world.actor))
+    got = PAGE_PATHS[path](world, login(client, world.actor), pro_url(world))
+
+    assert not _diff(want, got), f"{actor} × {path}:\n" + "\n".join(_diff(want, got))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("actor", "path"),
+    [
+        pytest.param(actor, path, id=f"{actor}-{path.removeprefix('pro:')}")
+        for actor in (*PATIENT_SIDE_ACTORS, *CARER_ACTORS)
+        for path in PAGE_PATHS
+    ],
+)
+def test_patient_guardian_and_carer_pages_match_the_matrix(
+    actor: str, path: str, client: Client, login: Callable[[Client, User], Client]
+) -> None:
+    """The patient's pages (``records:*``), seen by alice or by a guardian who
+    switched into her record, and the carer pages (``carer:*``)."""
+    world = build_world(actor)
+    client = login(client, world.actor)
+    url: Url
+    if actor.startswith("carer"):
+        url = lambda name, *args: reverse(f"carer:{name}", args=[world.patient.pk, *args])  # noqa: E731
+    else:
+        url = lambda name, *args: reverse(f"records:{name}", args=args)  # noqa: E731
+        if actor.startswith("guardian"):
+            switched = client.post(reverse("records:act_for", args=[world.patient.pk]))
+            assert switched.status_code == (404 if actor == "guardian_ended" else 302)
+    want = expected_visible(actor)
+
+    got = PAGE_PATHS[path](world, client, url)
 
     assert not _diff(want, got), f"{actor} × {path}:\n" + "\n".join(_diff(want, got))
 
@@ -459,7 +560,7 @@ def test_section_edit_answers_404_when_invisible_403_when_not_theirs(
     THEN 404 if they may not see it, 403 if they see it but did not write it, 200 if theirs.
     """
     world = build_world(actor)
-    visible = (expected_visible(actor) if actor != "patient" else None) or set()
+    visible = (expected_visible(actor) if actor in PROFESSIONAL_ACTORS else None) or set()
     client = login(client, world.actor)
 
     mismatches = []
@@ -490,7 +591,7 @@ def test_patient_list_lists_the_patient_iff_the_actor_has_access(
 
     response = login(client, world.actor).get(reverse("pro:patient_list"))
 
-    if actor in {"patient", "support_agent", "admin"}:
+    if actor not in PROFESSIONAL_ACTORS:
         assert response.status_code == 404
         return
     assert response.status_code == 200
@@ -514,8 +615,11 @@ def test_access_is_established_on_the_expected_basis(actor: str) -> None:
     access = access_of(actor, world)
 
     assert access.basis == EXPECTED_BASIS[actor]
-    # Only the patient and the designated GP see hidden items (besides their author).
-    assert access.sees_hidden == (actor in {"patient", "designated_gp"})
+    # Only the patient's side (guardians and carers included) and the designated
+    # GP see hidden items (besides their author).
+    assert access.sees_hidden == (
+        actor in {"patient", "designated_gp", "guardian", "carer_scoped", "carer_other_scope"}
+    )
 
 
 def test_the_matrix_table_covers_every_section_and_mental_health() -> None:

@@ -78,7 +78,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Codes de secours (validation en deux étapes) : {', '.join(BACKUP_CODES)}.\n"
             "Chacun ne sert qu’une fois par compte ; relancez seed_demo pour les restaurer.\n"
-            "Louis Moreau (4 ans) n’a pas de compte : c’est un enfant de la famille Moreau."
+            "Louis Moreau (4 ans) n’a pas de compte : ses parents, Julien et Camille, ouvrent "
+            "son dossier et celui d’Emma depuis « Mes enfants ».\n"
+            "Sophie Fontaine est l’aidante de Gérard : traitements, mesures, allergies et "
+            "vaccinations, depuis « Personnes que j’aide »."
         )
         example = seeder.summary.emergency_example
         if example is not None:

@@ -11,7 +11,8 @@ so a second run adds nothing.
 What a visitor may have changed and needs back to log in is restored on every
 run: the shared password, the fixed backup codes (each works once), active
 accounts without an axes lockout, active records, open care relationships,
-designated GPs, the physiotherapist's share and Gérard's hidden entry.
+designated GPs, the physiotherapist's share, Gérard's hidden entry, the
+children's guardians and Gérard's carer.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def seed(s: Seeder) -> None:
     for spec in PROFESSIONALS:
         s.professional(spec)
     s.user(ACCOUNTS_BY_KEY["agent"], "Nadia", "Rousseau", is_support_agent=True)
+    s.user(ACCOUNTS_BY_KEY["sophie"], "Sophie", "Fontaine")
     s.user(ACCOUNTS_BY_KEY["admin"], "Admin", "messpace", is_staff=True, is_superuser=True)
 
     gerard, dominique = seed_gerard(s), seed_dominique(s)
@@ -49,6 +51,19 @@ def seed(s: Seeder) -> None:
         s.designate_gp("gp", patient, care_since)
     # Gérard shares only two sections with the physiotherapist (fall prevention).
     s.share("physio", gerard[0], (ItemKind.HANDICAP, ItemKind.TREATMENT))
+
+    # Both parents are the legal guardians of Emma and Louis.
+    emma, louis = family[2][0], family[3][0]
+    for parent in ("julien", "camille"):
+        for child in (emma, louis):
+            s.guardian(parent, child)
+    # Sophie, Gérard's daughter, helps him with his treatments and measures.
+    s.carer(
+        "sophie",
+        gerard[0],
+        (ItemKind.TREATMENT, ItemKind.MEASURE, ItemKind.ALLERGY, ItemKind.VACCINATION),
+        can_write=True,
+    )
 
     # Content goes in once, after the care relationships that let professionals write.
     for patient, created, fill in (gerard, dominique, *family, *patientele):

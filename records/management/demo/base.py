@@ -16,9 +16,14 @@ from django_otp import devices_for_user
 from django_otp.models import ThrottlingMixin
 from stdnum import luhn
 
-from consent.models import CareRelationship, DesignatedGP, Share
+from consent.models import CareRelationship, CarerGrant, DesignatedGP, Guardianship, Share
 from consent.policy import RecordAccess, own_record_access, professional_record_access
-from consent.services import entry_visibility_set
+from consent.services import (
+    carer_token_hash,
+    entry_guardian_confidentiality_set,
+    entry_visibility_set,
+    guardianship_add,
+)
 from messpace.accounts.models import Profession, Professional, User
 from messpace.accounts.services import backup_codes_regenerate
 from messpace.factories import (
@@ -162,9 +167,22 @@ ACCOUNTS: tuple[Account, ...] = (
         "Dominique Pat-Trois",
         f"dominique.pat-trois@{DOMAIN}",
     ),
-    Account("julien", "Patient (père)", "Julien Moreau", f"julien.moreau@{DOMAIN}"),
-    Account("camille", "Patiente (mère)", "Camille Moreau", f"camille.moreau@{DOMAIN}"),
+    Account(
+        "julien",
+        "Patient (père, représentant légal d’Emma et Louis)",
+        "Julien Moreau",
+        f"julien.moreau@{DOMAIN}",
+    ),
+    Account(
+        "camille",
+        "Patiente (mère, représentante légale d’Emma et Louis)",
+        "Camille Moreau",
+        f"camille.moreau@{DOMAIN}",
+    ),
     Account("emma", "Patiente (16 ans)", "Emma Moreau", f"emma.moreau@{DOMAIN}"),
+    Account(
+        "sophie", "Aidante de Gérard (sa fille)", "Sophie Fontaine", f"sophie.fontaine@{DOMAIN}"
+    ),
     *(_pro_account(spec) for spec in PROFESSIONALS),
     Account("agent", "Agent de support", "Nadia Rousseau", f"support@{DOMAIN}", two_factor=True),
     Account("admin", "Administrateur", "Admin messpace", f"admin@{DOMAIN}", two_factor=True),
@@ -321,13 +339,48 @@ class Seeder:
             return
         entry_visibility_set(access=own_record_access(patient.user), entry=entry, hidden=True)
 
+    def guardian(self, guardian_key: str, child: Patient) -> None:
+        """A parent as the child's legal guardian (restored if ended)."""
+        user = self.users[guardian_key]
+        if not Guardianship.objects.filter(
+            patient=child, guardian=user, ended_at__isnull=True
+        ).exists():
+            guardianship_add(patient=child, guardian=user)
+
+    def carer(
+        self, carer_key: str, patient: Patient, sections: tuple[str, ...], *, can_write: bool
+    ) -> None:
+        """An accepted carer grant for a year (restored if revoked or expired)."""
+        user = self.users[carer_key]
+        now = timezone.now()
+        live = CarerGrant.objects.filter(
+            patient=patient, carer=user, revoked_at__isnull=True, expires_at__gt=now
+        )
+        if not live.exists():
+            CarerGrant.objects.create(
+                patient=patient,
+                carer=user,
+                invited_email=user.email,
+                # The invitation was accepted: its token no longer matters.
+                token_hash=carer_token_hash(f"demo-{patient.pk}-{user.pk}-{now.isoformat()}"),
+                sections=list(sections),
+                can_write=can_write,
+                expires_at=now + dt.timedelta(days=365),
+                accepted_at=now,
+            )
+
+    def keep_from_guardians(self, author: User, patient: Patient, entry: Entry) -> None:
+        """A professional keeps an entry of a minor's record from the parents."""
+        access = professional_record_access(author, patient.pk)
+        entry_guardian_confidentiality_set(access=access, entry=entry, confidential=True)
+
     # --- record content -----------------------------------------------------
     def imp(self, patient: Patient, model: type[Entry], **data: Any) -> None:
         """An entry from an import (previous record, hospital letter, carnet de santé)."""
         services.entry_import(patient=patient, model=model, data=data)
         self.summary.entries += 1
 
-    def by(self, author: User, patient: Patient, model: type[Entry], **data: Any) -> None:
+    def by(self, author: User, patient: Patient, model: type[Entry], **data: Any) -> Entry:
         """An entry written by ``author``: the patient themself or a professional caring for them."""
         key = (author.pk, patient.pk)
         access = self._accesses.get(key)
@@ -338,8 +391,9 @@ class Seeder:
                 else professional_record_access(author, patient.pk)
             )
             self._accesses[key] = access
-        services.entry_create(access=access, model=model, data=data)
+        entry = services.entry_create(access=access, model=model, data=data)
         self.summary.entries += 1
+        return entry
 
     def growth(
         self, patient: Patient, rng: random.Random, factor: float, gp: User, maternity: str

@@ -357,6 +357,18 @@ def _fill_emma(s: Seeder, p: Patient) -> None:
         start_date=asthma,
         prescriber=GP_NAME,
     )
+    # Emma asked her GP to keep her contraception from her parents (she is 16).
+    pill = s.by(
+        gp,
+        p,
+        Treatment,
+        medicine="Lévonorgestrel 0,1 mg / éthinylestradiol 0,02 mg (Leeleu)",
+        dose="1 comprimé",
+        frequency="par jour, 21 jours sur 28",
+        start_date=s.today - dt.timedelta(days=90),
+        prescriber=GP_NAME,
+    )
+    s.keep_from_guardians(gp, p, pill)
     s.by(
         me,
         p,
