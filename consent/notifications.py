@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
@@ -16,6 +14,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from consent.models import CarerGrant, EmergencyAccess, Guardianship, GuardianshipEnd
 from messpace.accounts.models import User
+from messpace.mail import notice_email
 from records.models import Patient
 
 
@@ -76,20 +75,6 @@ def carer_invitation_send(*, grant_id: int, token: str) -> bool:
         )
     message.send()
     return True
-
-
-def _email(template: str, context: dict[str, Any], to: str) -> EmailMultiAlternatives:
-    """A French email with text and HTML parts from ``emails/<template>_*``."""
-    with translation.override(settings.LANGUAGE_CODE):
-        message = EmailMultiAlternatives(
-            subject=render_to_string(f"emails/{template}_subject.txt", context).strip(),
-            body=render_to_string(f"emails/{template}_body.txt", context),
-            to=[to],
-        )
-        message.attach_alternative(
-            render_to_string(f"emails/{template}_body.html", context), "text/html"
-        )
-    return message
 
 
 def _young_adult_login(patient: Patient) -> tuple[User | None, str]:
@@ -155,10 +140,12 @@ def majority_notify(*, patient_id: int) -> bool:
         messages = []
         email = user.email if user is not None else ""
         if email:
-            messages.append(_email("majority_patient", context, email))
+            messages.append(notice_email("majority_patient", context, email))
         for guardianship in ended:
             if guardianship.guardian.email and guardianship.guardian.email != email:
-                messages.append(_email("majority_guardian", context, guardianship.guardian.email))
+                messages.append(
+                    notice_email("majority_guardian", context, guardianship.guardian.email)
+                )
         for message in messages:
             message.send()
     return True

@@ -17,6 +17,7 @@ still see.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
@@ -46,7 +47,8 @@ from consent.models import (
     ProfessionVisibility,
     Share,
 )
-from consent.visibility import ALL_KINDS, DEFAULT_MATRIX
+from consent.visibility import ALL_KINDS, DEFAULT_MATRIX, DOCUMENT_KINDS
+from documents.models import DOC_KIND_PREFIX, Document
 from records.models import (
     MAJORITY_AGE,
     Condition,
@@ -161,6 +163,31 @@ class RecordAccess:
             qs = qs.filter(Q(hidden_from_professionals=False) | Q(author_id=self.actor.pk))
         return qs
 
+    def documents(self) -> QuerySet[Document]:
+        """Live documents this actor may read, filtered in SQL: current versions and
+        older ones alike (lists show the current ones)."""
+        qs = Document.live.filter(patient=self.patient)
+        if not self.sees_guardian_confidential:
+            qs = qs.filter(confidential_from_guardians=False)
+        if self.kinds is None:
+            return qs
+        doc_types = sorted(
+            k[len(DOC_KIND_PREFIX) :] for k in self.kinds if k.startswith(DOC_KIND_PREFIX)
+        )
+        qs = qs.filter(doc_type__in=doc_types)
+        if not self.sees_hidden:
+            qs = qs.filter(Q(hidden_from_professionals=False) | Q(author_id=self.actor.pk))
+        return qs
+
+    def document_or_404(self, document_id: int) -> Document:
+        try:
+            return self.documents().select_related("upload").get(pk=document_id)
+        except Document.DoesNotExist as exc:
+            raise Http404 from exc
+
+    def sees_documents(self) -> bool:
+        return self.kinds is None or any(k.startswith(DOC_KIND_PREFIX) for k in self.kinds)
+
     def may_modify(self, entry: Entry) -> bool:
         """Patients (and their guardians) edit what the patient, a guardian or a
         carer entered; professionals edit what they authored; a carer with write
@@ -193,6 +220,21 @@ def _actor_label(user: User) -> str:
     if user.is_professional:
         return f"{user.professional.display_name}, {user.professional.title}"
     return user.get_full_name() or user.email
+
+
+DOCUMENTS_SECTION = "document"
+
+
+def expand_sections(sections: Iterable[str]) -> frozenset[str]:
+    """The item kinds a set of shared or delegated sections covers: conditions cover
+    mental health too, "document" covers every document type."""
+    kinds = set(sections)
+    if ItemKind.CONDITION in kinds:
+        kinds.add(ItemKind.MENTAL_HEALTH)
+    if DOCUMENTS_SECTION in kinds:
+        kinds.discard(DOCUMENTS_SECTION)
+        kinds |= DOCUMENT_KINDS
+    return frozenset(kinds)
 
 
 def own_record_access(user: User) -> RecordAccess:
@@ -355,9 +397,7 @@ def professional_record_access(user: User, patient_id: int) -> RecordAccess:
             .values_list("section", flat=True)
         )
         if "" not in sections:
-            if ItemKind.CONDITION in sections:
-                sections.add(ItemKind.MENTAL_HEALTH)
-            shared_kinds = kinds & frozenset(sections)
+            shared_kinds = kinds & expand_sections(sections)
     # The basis that gives the widest access wins; a block leaves emergency only.
     if flags["is_blocked"]:
         basis = AccessBasis.EMERGENCY
@@ -437,16 +477,14 @@ def carer_record_access(user: User, patient_id: int) -> RecordAccess:
     )
     if grant is None:
         raise Http404
-    kinds = set(grant.sections)
-    if ItemKind.CONDITION in kinds:
-        kinds.add(ItemKind.MENTAL_HEALTH)
+    kinds = expand_sections(grant.sections)
     return RecordAccess(
         actor=user,
         patient=grant.patient,
         role=CARER_ROLE,
         basis=AccessBasis.CARER,
         can_write=grant.can_write,
-        kinds=frozenset(kinds),
+        kinds=kinds,
         sees_hidden=True,
         expires_at=grant.expires_at,
         sees_guardian_confidential=False,

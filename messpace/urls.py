@@ -3,6 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from documents.urls import carer_patterns, patient_patterns, pro_patterns
 from messpace import views
 
 
@@ -18,9 +19,13 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("", include("messpace.accounts.urls")),
     path("espace/confidentialite/", include("consent.urls")),
+    path("espace/documents/", include(patient_patterns)),
     path("espace/", include("records.urls")),
+    path("pro/patients/<int:patient_id>/documents/", include(pro_patterns)),
     path("pro/patients/", include("records.urls_pro")),
+    path("aidant/<int:patient_id>/documents/", include(carer_patterns)),
     path("aidant/", include("records.urls_carer")),
+    path("api/v1/", include("documents.api_urls")),
 ]
 
 handler403 = "messpace.errors.forbidden"

@@ -16,6 +16,16 @@ os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBa
 # Each test process (xdist worker) gets its own cache keys in the shared Redis.
 os.environ.setdefault("CACHE_KEY_PREFIX", f"messpace-test-{os.getpid()}")
 os.environ.setdefault("MESSPACE_VAR_DIR", "/tmp/messpace-test-var")  # noqa: S108
+# Two fixed master keys (bytes 1..32 and 101..132), so rotation can be tested.
+os.environ.setdefault(
+    "MESSPACE_MASTER_KEYS",
+    "t1:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=,"
+    "t2:ZWZnaGlqa2xtbm9wcXJzdHV2d3h5ent8fX5/gIGCg4Q=",
+)
+os.environ.setdefault("MESSPACE_MASTER_KEY_ID", "t1")
+os.environ.setdefault(
+    "MESSPACE_SEARCH_INDEX_KEY", "dGVzdC1zZWFyY2gtaW5kZXgta2V5LW5vdC1mb3ItcHJvZHVjdGlvbg=="
+)
 
 from messpace.settings import *  # noqa: F403
 

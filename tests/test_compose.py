@@ -37,8 +37,8 @@ def settings_variables() -> set[str]:
     return set(ENV_CALL.findall(source))
 
 
-def test_compose_runs_web_worker_beat_postgres_and_redis(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) == {"web", "worker", "beat", "postgres", "redis"}
+def test_compose_runs_web_worker_beat_postgres_redis_and_clamav(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) == {"web", "worker", "beat", "postgres", "redis", "clamav"}
     assert compose["services"]["postgres"]["image"].split(":")[1].startswith("16")
     assert compose["services"]["redis"]["image"].split(":")[1].startswith("7")
 
@@ -59,7 +59,10 @@ def test_application_services_share_their_environment(compose: dict[str, Any]) -
     assert "@postgres:5432/" in env["DATABASE_URL"]
     assert env["REDIS_URL"].startswith("redis://redis:6379/")
     # Secrets are never written in the file: compose refuses to start without them.
-    assert env["SECRET_KEY"].startswith("${SECRET_KEY:?")
+    for secret in ("SECRET_KEY", "MESSPACE_MASTER_KEYS", "MESSPACE_SEARCH_INDEX_KEY"):
+        assert env[secret].startswith("${" + secret + ":?")
+    # Production refuses to start without a malware scanner.
+    assert env["MESSPACE_CLAMAV_HOST"] == "clamav"
 
 
 def test_compose_sets_only_variables_the_settings_read(compose: dict[str, Any]) -> None:
@@ -74,7 +77,8 @@ def test_application_services_wait_for_healthy_database_and_broker(
         depends = compose["services"][name]["depends_on"]
         assert depends["postgres"]["condition"] == "service_healthy"
         assert depends["redis"]["condition"] == "service_healthy"
-    for name in ("postgres", "redis"):
+        assert depends["clamav"]["condition"] == "service_healthy"
+    for name in ("postgres", "redis", "clamav"):
         assert compose["services"][name]["healthcheck"]["test"]
 
 

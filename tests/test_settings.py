@@ -7,6 +7,7 @@ built from scratch (nothing leaks in from the test run's own variables).
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import subprocess
@@ -47,6 +48,10 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "MESSPACE_VAR_DIR": str(tmp_path / "var"),
         "STATIC_ROOT": str(tmp_path / "static"),
         "MEDIA_ROOT": str(tmp_path / "media"),
+        # Never connected to either: the checks read the settings only.
+        "MESSPACE_CLAMAV_HOST": "clamav",
+        "MESSPACE_MASTER_KEYS": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "MESSPACE_SEARCH_INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
     }
     env.update(overrides)
     return {key: value for key, value in env.items() if value is not None}

@@ -153,6 +153,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
+    # First match wins: the notice before the rest of documents' tasks.
+    "documents.tasks.document_notify": {"queue": "notify"},
     "documents.tasks.*": {"queue": "ingest"},
     "consent.tasks.campaign_*": {"queue": "letters"},
     "messaging.tasks.*": {"queue": "notify"},
@@ -326,4 +328,90 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
+}
+
+# --- Documents: malware scanning (ClamAV) ---
+# Uploads are scanned by clamd before they are accepted (documents/scanning.py),
+# through a unix socket or over TCP; naming both would leave it ambiguous.
+MESSPACE_CLAMAV_SOCKET = env_optional("MESSPACE_CLAMAV_SOCKET")
+MESSPACE_CLAMAV_HOST = env_optional("MESSPACE_CLAMAV_HOST")
+MESSPACE_CLAMAV_PORT = env_int("MESSPACE_CLAMAV_PORT", 3310, minimum=1)
+# Per socket operation; a large PDF takes clamd a few seconds.
+MESSPACE_CLAMAV_TIMEOUT = env_int("MESSPACE_CLAMAV_TIMEOUT", 60, minimum=1)
+if MESSPACE_CLAMAV_SOCKET and MESSPACE_CLAMAV_HOST:
+    raise ImproperlyConfigured("Set MESSPACE_CLAMAV_SOCKET or MESSPACE_CLAMAV_HOST, not both.")
+# Without a scanner, documents go in unscanned only with this flag (default: DEBUG).
+# Otherwise system check documents.E001 stops migrate/runserver/check, and
+# scan_bytes() refuses every document (the ingestion task retries).
+MESSPACE_ALLOW_NO_SCANNER = env_bool("MESSPACE_ALLOW_NO_SCANNER", DEBUG)
+# --- end: Documents: malware scanning (ClamAV) ---
+
+# --- Encryption at rest (messpace.vault) ---
+# Master keys that wrap the per-document data keys: "kid1:base64key,kid2:base64key"
+# (32 random bytes each), or MESSPACE_MASTER_KEYS_FILE. MESSPACE_MASTER_KEY_ID
+# names the key new data keys are wrapped under; older ones stay for reading
+# until ``manage.py rotate_master_key`` has re-wrapped every row.
+from messpace import vault  # noqa: E402 (kept with the block it serves; imports no app)
+
+_master_keys_value = env_optional("MESSPACE_MASTER_KEYS")
+if _master_keys_value:
+    MESSPACE_MASTER_KEYS = vault.parse_master_keys(_master_keys_value)
+elif DEBUG or EMBEDDED:
+    # Development and the embedded demo only: a key derived from SECRET_KEY, so
+    # it is stable across restarts but exactly as secret as SECRET_KEY, and
+    # documents sealed under it are lost if SECRET_KEY changes.
+    MESSPACE_MASTER_KEYS = {vault.DEV_KEY_ID: vault.dev_master_key(SECRET_KEY)}
+else:
+    raise ImproperlyConfigured(
+        "MESSPACE_MASTER_KEYS (or MESSPACE_MASTER_KEYS_FILE) must be set when DEBUG is off "
+        "and DATABASE_URL is set: documents are encrypted under these master keys. Format: "
+        "key_id:base64key[,key_id:base64key…], each key 32 random bytes in base64."
+    )
+MESSPACE_MASTER_KEY_ID = env_optional("MESSPACE_MASTER_KEY_ID") or next(iter(MESSPACE_MASTER_KEYS))
+if MESSPACE_MASTER_KEY_ID not in MESSPACE_MASTER_KEYS:
+    raise ImproperlyConfigured(
+        f"MESSPACE_MASTER_KEY_ID={MESSPACE_MASTER_KEY_ID!r} is not a key id of "
+        f"MESSPACE_MASTER_KEYS ({', '.join(MESSPACE_MASTER_KEYS)})."
+    )
+# --- end: Encryption at rest (messpace.vault) ---
+
+# --- Documents --------------------------------------------------------------
+# Largest accepted document; uploads stay in memory up to this size and are cut
+# off beyond it (messpace/uploads.py), so no health document touches the disk.
+MESSPACE_DOCUMENT_MAX_BYTES = env_int("MESSPACE_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+FILE_UPLOAD_HANDLERS = ["messpace.uploads.BoundedMemoryUploadHandler"]
+# An ingestion claim older than this is presumed dead (its worker was killed):
+# the upload may be claimed again. Longer than the slowest ingestion.
+MESSPACE_INGEST_CLAIM_SECONDS = env_int("MESSPACE_INGEST_CLAIM_SECONDS", 600, minimum=1)
+# Key of the blind search index (documents/search.py): base64 of 32 random bytes.
+_search_key = env_optional("MESSPACE_SEARCH_INDEX_KEY")
+if _search_key:
+    import base64
+    import binascii
+
+    try:
+        MESSPACE_SEARCH_INDEX_KEY = base64.b64decode(_search_key, validate=True)
+    except binascii.Error as exc:
+        raise ImproperlyConfigured("MESSPACE_SEARCH_INDEX_KEY must be base64.") from exc
+    if len(MESSPACE_SEARCH_INDEX_KEY) < 32:
+        raise ImproperlyConfigured("MESSPACE_SEARCH_INDEX_KEY must hold at least 32 bytes.")
+elif DEBUG or EMBEDDED:
+    import hashlib
+
+    MESSPACE_SEARCH_INDEX_KEY = hashlib.sha256(
+        b"messpace-search-index:" + SECRET_KEY.encode()
+    ).digest()
+else:
+    raise ImproperlyConfigured(
+        "MESSPACE_SEARCH_INDEX_KEY must be set when DEBUG is off and DATABASE_URL is set "
+        "(base64 of 32 random bytes): it keys the documents' blind search index."
+    )
+INSTALLED_APPS += ["rest_framework.authtoken"]
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "rest_framework.authentication.TokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+CELERY_BEAT_SCHEDULE["uploads-resume"] = {
+    "task": "documents.tasks.uploads_resume",
+    "schedule": 300.0,
 }

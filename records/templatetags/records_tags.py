@@ -29,6 +29,13 @@ def record_url(context: template.Context, name: str, *args: Any) -> str:
     return record_reverse(context["access"], name, *args)
 
 
+@register.simple_tag(takes_context=True)
+def document_url(context: template.Context, name: str, *args: Any) -> str:
+    from documents.routing import document_reverse
+
+    return document_reverse(context["access"], name, *args)
+
+
 @register.filter
 def cell(entry: Any, attr: str) -> str:
     """Display value of a list column: calls methods, formats dates, blanks None."""

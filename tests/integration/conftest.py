@@ -111,3 +111,7 @@ def wait_until(condition: Callable[[], bool], *, timeout: float = 30.0, what: st
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
+
+
+# The ingestion tests of this folder scan with the documents tests' real clamd.
+from tests.documents.conftest import clamd_server  # noqa: E402, F401

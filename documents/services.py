@@ -1,0 +1,541 @@
+"""Documents: deposit, the ingestion pipeline, versions, hiding and deletion.
+
+A deposit is stored encrypted as received and queued (``document_deposit``);
+the ``ingest`` queue then runs ``upload_process``, which claims the upload
+with a conditional UPDATE and runs ordered steps (type from the bytes, limits,
+malware scan, parsing, identity check, text and preview) before writing the
+``Document``, its timeline event and the patient's notice in one transaction.
+A step that refuses quarantines the upload with its reason; a transient
+failure (scanner or storage down) puts it back for a retry. Nothing is ever
+dropped: ``uploads_resume`` requeues whatever a lost message left behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from consent.models import AccessAction
+from consent.policy import RecordAccess
+from documents import search
+from documents.blobs import blob_delete, blob_get, blob_put
+from documents.ingestion.errors import Refused
+from documents.ingestion.limits import Limits
+from documents.ingestion.parse import Parsed, parse
+from documents.ingestion.sniff import Sniffed, sniff
+from documents.ingestion.types import LOINC_OID, DocumentType
+from documents.models import Document, Upload, UploadState
+from documents.scanning import ScanInfected, ScannerUnavailable, scan_bytes
+from messpace import vault
+from records.models import MARKUP_RE, AuthorKind, TimelineEvent
+
+if TYPE_CHECKING:
+    from messpace.accounts.models import User
+
+log = logging.getLogger(__name__)
+
+# Errors worth a retry: the file is fine, something it needs is not reachable.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ScannerUnavailable, OSError, ConnectionError)
+
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def limits() -> Limits:
+    return Limits(max_bytes=settings.MESSPACE_DOCUMENT_MAX_BYTES)
+
+
+def safe_filename(name: str) -> str:
+    """A file name safe to store and to send back: no path, no control characters.
+
+    ``../../etc/passwd`` becomes ``passwd``; an empty result becomes ``document``.
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _CONTROL_RE.sub("", name).strip().lstrip(".")
+    name = re.sub(r'[<>:"|?*;]', "_", name)
+    return name[:150] or "document"
+
+
+def _author_kind(access: RecordAccess) -> str:
+    if access.is_self:
+        return AuthorKind.PATIENT
+    if access.role in {AuthorKind.CARER, AuthorKind.GUARDIAN}:
+        return access.role
+    return AuthorKind.PROFESSIONAL
+
+
+@dataclass(frozen=True)
+class Deposit:
+    upload: Upload
+    created: bool
+
+
+def document_deposit(
+    *,
+    access: RecordAccess,
+    content: bytes,
+    filename: str,
+    declared_mime: str,
+    doc_type: str,
+    title: str,
+    act_date: dt.date,
+    author_label: str = "",
+    source_system: str = "",
+    source_id: str = "",
+    replaces: Document | None = None,
+) -> Deposit:
+    """Store a deposit encrypted as received and queue its ingestion.
+
+    Idempotent: the same bytes for the same patient, or the same sender's
+    identifier, answer the existing deposit (``created`` false) instead of a
+    second one; the same identifier with other bytes is refused. Raises
+    ``PermissionDenied`` without write access and ``ValidationError`` (French,
+    per field) on bad input; nothing is stored then.
+    """
+    if not access.can_write:
+        raise PermissionDenied
+    errors: dict[str, list[str]] = {}
+    if doc_type not in DocumentType.values:
+        errors.setdefault("doc_type", []).append(_("Choisissez un type de document de la liste."))
+    title = (title or "").strip()
+    if not title:
+        errors.setdefault("title", []).append(_("Donnez un titre au document."))
+    elif len(title) > 200 or MARKUP_RE.search(title):
+        errors.setdefault("title", []).append(
+            _("Le titre doit faire au plus 200 caractères, sans balises HTML.")
+        )
+    if MARKUP_RE.search(author_label or "") or len(author_label) > 200:
+        errors.setdefault("author_label", []).append(
+            _("L’auteur doit faire au plus 200 caractères, sans balises HTML.")
+        )
+    if act_date > timezone.localdate():
+        errors.setdefault("act_date", []).append(_("La date de l’acte ne peut pas être future."))
+    elif act_date < access.patient.birth_date - dt.timedelta(days=300):
+        errors.setdefault("act_date", []).append(
+            _("La date de l’acte précède la naissance du patient.")
+        )
+    if not content:
+        errors.setdefault("file", []).append(_("Le fichier est vide."))
+    elif len(content) > settings.MESSPACE_DOCUMENT_MAX_BYTES:
+        errors.setdefault("file", []).append(_max_size_message())
+    if len(source_system) > 100 or len(source_id) > 200:
+        errors.setdefault("source_id", []).append(_("Identifiant source trop long."))
+    if replaces is not None:
+        if replaces.patient_id != access.patient.pk or replaces.deleted_at is not None:
+            raise Http404
+        if replaces.author_id != access.actor.pk or access.role != "professional":
+            errors.setdefault("replaces", []).append(
+                _("Seul l’auteur d’un document peut en publier une nouvelle version.")
+            )
+    if errors:
+        raise ValidationError(errors)
+
+    sha256 = hashlib.sha256(content).hexdigest()
+    existing = _existing_deposit(access, sha256, source_system, source_id)
+    if existing is not None:
+        return Deposit(existing, created=False)
+    upload_id = uuid.uuid4()
+    owner = f"upload:{upload_id}"
+    key = vault.new_data_key(owner=owner)
+    blob = blob_put(data_key=key.key, plaintext=content, aad=f"{owner}:original")
+    try:
+        with transaction.atomic():
+            upload = Upload.objects.create(
+                id=upload_id,
+                patient=access.patient,
+                depositor=access.actor,
+                depositor_kind=_author_kind(access),
+                doc_type=doc_type,
+                title=title,
+                act_date=act_date,
+                author_label=author_label.strip(),
+                source_system=source_system.strip(),
+                source_id=source_id.strip(),
+                replaces=replaces,
+                filename=safe_filename(filename),
+                declared_mime=(declared_mime or "")[:100],
+                size=len(content),
+                sha256=sha256,
+                blob=blob,
+                wrapped_key=key.wrapped,
+                key_id=key.key_id,
+            )
+            access.log(action=AccessAction.WRITE, what="document")
+            transaction.on_commit(lambda: _enqueue(upload_id))
+    except IntegrityError:
+        # Another request stored the same deposit meanwhile: answer that one.
+        blob_delete(blob)
+        existing = _existing_deposit(access, sha256, source_system, source_id)
+        if existing is None:
+            raise
+        return Deposit(existing, created=False)
+    return Deposit(upload, created=True)
+
+
+def _max_size_message() -> str:
+    mb = settings.MESSPACE_DOCUMENT_MAX_BYTES // (1024 * 1024)
+    return _("Le fichier dépasse la taille maximale de %(mb)d Mo.") % {"mb": mb}
+
+
+def _existing_deposit(
+    access: RecordAccess, sha256: str, source_system: str, source_id: str
+) -> Upload | None:
+    live = Upload.objects.exclude(state=UploadState.DELETED)
+    if source_id.strip():
+        same_source = live.filter(
+            depositor=access.actor,
+            source_system=source_system.strip(),
+            source_id=source_id.strip(),
+        ).first()
+        if same_source is not None:
+            if same_source.sha256 != sha256:
+                raise ValidationError(
+                    {
+                        "source_id": [
+                            _(
+                                "Cet identifiant source a déjà été déposé avec un autre contenu : publiez une nouvelle version du document."
+                            )
+                        ]
+                    }
+                )
+            return same_source
+    return live.filter(patient=access.patient, sha256=sha256).first()
+
+
+def _enqueue(upload_id: uuid.UUID) -> None:
+    from documents.tasks import upload_process as task
+
+    task.delay(str(upload_id))
+
+
+# --- The pipeline ---
+
+
+def upload_process(*, upload_id: uuid.UUID | str) -> str:
+    """Run ingestion on one upload; returns its state afterwards. Safe to run twice.
+
+    The upload is claimed with a conditional UPDATE (``received``, or
+    ``processing`` with a claim older than ``MESSPACE_INGEST_CLAIM_SECONDS``,
+    the trace of a worker that died); anyone else finds nothing to claim.
+    Transient failures put the claim back and raise, for the task to retry.
+    """
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.MESSPACE_INGEST_CLAIM_SECONDS)
+    claimed = (
+        Upload.objects.filter(pk=upload_id)
+        .filter(
+            Q(state=UploadState.RECEIVED) | Q(state=UploadState.PROCESSING, claimed_at__lt=stale)
+        )
+        .update(state=UploadState.PROCESSING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        state = Upload.objects.filter(pk=upload_id).values_list("state", flat=True).first()
+        return state or "missing"
+    upload = Upload.objects.select_related("patient", "depositor", "replaces").get(pk=upload_id)
+    try:
+        content = blob_get(
+            name=upload.blob,
+            data_key=vault.unwrap(
+                wrapped=upload.wrapped_key, key_id=upload.key_id, owner=upload.owner
+            ),
+            aad=f"{upload.owner}:original",
+        )
+        sniffed, parsed = _examine(upload, content)
+    except (Refused, Mismatch) as exc:
+        return _quarantine(upload, now, exc.code, exc.message)
+    except ScanInfected as exc:
+        return _quarantine(
+            upload,
+            now,
+            "malware",
+            _("Le fichier contient un logiciel malveillant (%(signature)s).")
+            % {"signature": exc.signature},
+        )
+    except TRANSIENT_ERRORS:
+        Upload.objects.filter(pk=upload.pk, state=UploadState.PROCESSING, claimed_at=now).update(
+            state=UploadState.RECEIVED, claimed_at=None
+        )
+        raise
+    except Exception:
+        # A bug must not lose the deposit: it waits in quarantine for an admin.
+        log.exception("ingestion failed on upload %s", upload.pk)
+        return _quarantine(
+            upload,
+            now,
+            "internal",
+            _("Erreur inattendue pendant le traitement ; l’équipe technique est prévenue."),
+        )
+    return _accept(upload, now, content, sniffed, parsed)
+
+
+class Mismatch(Exception):
+    """The file is sound but does not belong in this record: quarantine for an admin."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _examine(upload: Upload, content: bytes) -> tuple[Sniffed, Parsed]:
+    """The ordered checks; each may refuse the file with a reason."""
+    bounds = limits()
+    sniffed = sniff(content, declared_mime=upload.declared_mime or None)
+    from documents.ingestion.limits import check_limits
+
+    check_limits(content, sniffed, bounds)
+    scan_bytes(content)
+    parsed = parse(content, sniffed, bounds)
+    if (
+        parsed.patient_ins
+        and parsed.patient_ins != upload.patient.nir
+        and upload.released_at is None
+    ):
+        raise Mismatch(
+            "identity_mismatch",
+            _(
+                "Le document concerne un autre patient que le dossier (INS différent) : il a été mis en quarantaine pour vérification."
+            ),
+        )
+    return sniffed, parsed
+
+
+def _quarantine(upload: Upload, claimed_at: dt.datetime, code: str, reason: str) -> str:
+    Upload.objects.filter(pk=upload.pk, state=UploadState.PROCESSING, claimed_at=claimed_at).update(
+        state=UploadState.QUARANTINED,
+        reason_code=code[:32],
+        reason=reason[:500],
+        processed_at=timezone.now(),
+    )
+    return UploadState.QUARANTINED
+
+
+def _accept(
+    upload: Upload, claimed_at: dt.datetime, content: bytes, sniffed: Sniffed, parsed: Parsed
+) -> str:
+    doc = Document(
+        public_id=uuid.uuid4(),
+        patient=upload.patient,
+        upload=upload,
+        doc_type=upload.doc_type,
+        loinc=upload.doc_type if DocumentType(upload.doc_type).code_system == LOINC_OID else "",
+        title=upload.title,
+        act_date=upload.act_date,
+        author=upload.depositor,
+        author_kind=upload.depositor_kind,
+        author_label=upload.author_label or _depositor_label(upload.depositor),
+        source_system=upload.source_system,
+        source_id=upload.source_id,
+        kind=sniffed.kind,
+        mime=sniffed.mime,
+        size=upload.size,
+        page_count=parsed.page_count,
+        filename=upload.filename,
+        notes="; ".join(parsed.notes)[:500],
+    )
+    key = vault.new_data_key(owner=doc.owner)
+    doc.wrapped_key, doc.key_id = key.wrapped, key.key_id
+    if parsed.text:
+        doc.text_blob = blob_put(
+            data_key=key.key, plaintext=parsed.text.encode(), aad=f"{doc.owner}:text"
+        )
+    if parsed.preview_png:
+        doc.preview_blob = blob_put(
+            data_key=key.key, plaintext=parsed.preview_png, aad=f"{doc.owner}:preview"
+        )
+    doc.search_terms = search.index_terms(doc.title, parsed.text)
+    try:
+        with transaction.atomic():
+            if upload.replaces_id is not None:
+                previous = (
+                    Document.objects.select_for_update()
+                    .filter(series=upload.replaces.series)  # type: ignore[union-attr]
+                    .order_by("-version")
+                )
+                latest = previous.first()
+                assert latest is not None  # noqa: S101 - the replaced document exists
+                doc.series = latest.series
+                doc.version = latest.version + 1
+                older = list(previous.filter(is_current=True).values_list("pk", flat=True))
+                previous.filter(pk__in=older).update(is_current=False)
+                # Older versions stay readable from the document page, not on the timeline.
+                TimelineEvent.objects.filter(kind="document", source_id__in=older).update(
+                    deleted=True
+                )
+            else:
+                doc.series = doc.public_id
+            doc.save()
+            document_event_sync(document=doc)
+            done = Upload.objects.filter(
+                pk=upload.pk, state=UploadState.PROCESSING, claimed_at=claimed_at
+            ).update(state=UploadState.DONE, processed_at=timezone.now(), reason="", reason_code="")
+            if not done:
+                # Our claim was taken over (we were presumed dead): let the other finish.
+                raise _ClaimLost
+            if upload.depositor_kind != AuthorKind.PATIENT:
+                _notify_later(doc.pk)
+    except (_ClaimLost, IntegrityError):
+        blob_delete(doc.text_blob)
+        blob_delete(doc.preview_blob)
+        return Upload.objects.filter(pk=upload.pk).values_list("state", flat=True).first() or ""
+    return UploadState.DONE
+
+
+class _ClaimLost(Exception):
+    pass
+
+
+def _depositor_label(user: User) -> str:
+    if user.is_professional:
+        return f"{user.professional.display_name} ({user.professional.title})"
+    return user.get_full_name() or user.email
+
+
+def _notify_later(document_id: int) -> None:
+    from documents.tasks import document_notify
+
+    transaction.on_commit(lambda: document_notify.delay(document_id))
+
+
+def document_event_sync(*, document: Document) -> TimelineEvent:
+    """Create or refresh the timeline row of a document (safe twice)."""
+    event, _created = TimelineEvent.objects.update_or_create(
+        kind="document",
+        source_id=document.pk,
+        defaults={
+            "patient_id": document.patient_id,
+            "occurred_at": timezone.make_aware(
+                dt.datetime.combine(document.act_date, dt.time(12, 0))
+            ),
+            "date_is_entry_date": False,
+            "title": document.title[:255],
+            "summary": str(DocumentType(document.doc_type).label)[:255],
+            "author_id": document.author_id,
+            "author_kind": document.author_kind,
+            "author_label": document.author_label[:200],
+            "deleted": document.deleted_at is not None or not document.is_current,
+            "visibility_kind": document.visibility_kind,
+            "hidden_from_professionals": document.hidden_from_professionals,
+            "confidential_from_guardians": document.confidential_from_guardians,
+        },
+    )
+    return event
+
+
+# --- Reading contents ---
+
+
+def document_original(*, access: RecordAccess, document: Document) -> bytes:
+    """The original bytes, decrypted, for a reader the policy let through; logged."""
+    upload = document.upload
+    key = vault.unwrap(wrapped=upload.wrapped_key, key_id=upload.key_id, owner=upload.owner)
+    access.log(action=AccessAction.READ, what="document", object_id=document.pk)
+    return blob_get(name=upload.blob, data_key=key, aad=f"{upload.owner}:original")
+
+
+def document_preview(*, document: Document) -> bytes | None:
+    if not document.preview_blob:
+        return None
+    key = vault.unwrap(wrapped=document.wrapped_key, key_id=document.key_id, owner=document.owner)
+    return blob_get(name=document.preview_blob, data_key=key, aad=f"{document.owner}:preview")
+
+
+# --- Patient's choices and admin actions ---
+
+
+def document_visibility_set(*, access: RecordAccess, document: Document, hidden: bool) -> None:
+    """The patient (or a guardian) hides a document from professionals, or shows it again."""
+    if not access.acts_as_patient:
+        raise PermissionDenied
+    if document.patient_id != access.patient.pk:
+        raise Http404
+    with transaction.atomic():
+        Document.objects.filter(series=document.series).update(hidden_from_professionals=hidden)
+        document.hidden_from_professionals = hidden
+        document_event_sync(document=document)
+        access.log(action=AccessAction.WRITE, what="document", object_id=document.pk)
+
+
+def document_delete(*, access: RecordAccess, document: Document) -> None:
+    """The patient deletes a document they deposited: the record forgets it and its
+    encrypted contents are erased. Documents from professionals are not theirs to delete."""
+    if not access.acts_as_patient:
+        raise PermissionDenied
+    if document.patient_id != access.patient.pk:
+        raise Http404
+    if document.author_kind not in {AuthorKind.PATIENT, AuthorKind.GUARDIAN, AuthorKind.CARER}:
+        raise PermissionDenied(
+            _(
+                "Ce document a été déposé par un professionnel : vous pouvez le masquer, pas le supprimer."
+            )
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        Document.objects.filter(pk=document.pk, deleted_at__isnull=True).update(
+            deleted_at=now, deleted_by=access.actor, search_terms=[]
+        )
+        Upload.objects.filter(pk=document.upload_id).update(state=UploadState.DELETED)
+        document.deleted_at = now
+        document_event_sync(document=document)
+        access.log(action=AccessAction.DELETE, what="document", object_id=document.pk)
+        blobs = [document.upload.blob, document.text_blob, document.preview_blob]
+
+        def erase() -> None:
+            for name in blobs:
+                blob_delete(name)
+
+        transaction.on_commit(erase)
+
+
+def upload_release(*, upload: Upload, by: User) -> None:
+    """An admin releases a quarantined upload after checking it: it is processed again,
+    without the identity check (the file type, size and malware checks still apply)."""
+    if upload.reason_code == "malware":
+        raise ValidationError(_("Un fichier infecté ne peut pas être libéré."))
+    with transaction.atomic():
+        released = Upload.objects.filter(pk=upload.pk, state=UploadState.QUARANTINED).update(
+            state=UploadState.RECEIVED, released_by=by, released_at=timezone.now(), claimed_at=None
+        )
+        if released:
+            transaction.on_commit(lambda: _enqueue(upload.pk))
+
+
+def upload_discard(*, upload: Upload) -> None:
+    """An admin deletes a quarantined upload: its encrypted bytes are erased."""
+    with transaction.atomic():
+        gone = Upload.objects.filter(pk=upload.pk, state=UploadState.QUARANTINED).update(
+            state=UploadState.DELETED
+        )
+        if gone:
+            blob = upload.blob
+            transaction.on_commit(lambda: blob_delete(blob))
+
+
+def uploads_resume(*, older_than: dt.timedelta | None = None) -> int:
+    """Requeue uploads a lost message or a dead worker left behind; returns how many."""
+    now = timezone.now()
+    waited = older_than or dt.timedelta(minutes=5)
+    stale = now - dt.timedelta(seconds=settings.MESSPACE_INGEST_CLAIM_SECONDS)
+    pending = list(
+        Upload.objects.filter(
+            Q(state=UploadState.RECEIVED, created_at__lt=now - waited)
+            | Q(state=UploadState.PROCESSING, claimed_at__lt=stale)
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for upload_id in pending:
+        _enqueue(upload_id)
+    return len(pending)
