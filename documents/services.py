@@ -19,7 +19,7 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -379,7 +379,7 @@ def _accept(
             else:
                 doc.series = doc.public_id
             doc.save()
-            document_event_sync(document=doc)
+            TimelineEvent.objects.create(**_event_fields(doc))
             done = Upload.objects.filter(
                 pk=upload.pk, state=UploadState.PROCESSING, claimed_at=claimed_at
             ).update(state=UploadState.DONE, processed_at=timezone.now(), reason="", reason_code="")
@@ -411,29 +411,33 @@ def _notify_later(document_id: int) -> None:
     transaction.on_commit(lambda: document_notify.delay(document_id))
 
 
+def _event_fields(document: Document) -> dict[str, Any]:
+    return {"kind": "document", "source_id": document.pk, **_event_defaults(document)}
+
+
 def document_event_sync(*, document: Document) -> TimelineEvent:
     """Create or refresh the timeline row of a document (safe twice)."""
     event, _created = TimelineEvent.objects.update_or_create(
-        kind="document",
-        source_id=document.pk,
-        defaults={
-            "patient_id": document.patient_id,
-            "occurred_at": timezone.make_aware(
-                dt.datetime.combine(document.act_date, dt.time(12, 0))
-            ),
-            "date_is_entry_date": False,
-            "title": document.title[:255],
-            "summary": str(DocumentType(document.doc_type).label)[:255],
-            "author_id": document.author_id,
-            "author_kind": document.author_kind,
-            "author_label": document.author_label[:200],
-            "deleted": document.deleted_at is not None or not document.is_current,
-            "visibility_kind": document.visibility_kind,
-            "hidden_from_professionals": document.hidden_from_professionals,
-            "confidential_from_guardians": document.confidential_from_guardians,
-        },
+        kind="document", source_id=document.pk, defaults=_event_defaults(document)
     )
     return event
+
+
+def _event_defaults(document: Document) -> dict[str, Any]:
+    return {
+        "patient_id": document.patient_id,
+        "occurred_at": timezone.make_aware(dt.datetime.combine(document.act_date, dt.time(12, 0))),
+        "date_is_entry_date": False,
+        "title": document.title[:255],
+        "summary": str(DocumentType(document.doc_type).label)[:255],
+        "author_id": document.author_id,
+        "author_kind": document.author_kind,
+        "author_label": document.author_label[:200],
+        "deleted": document.deleted_at is not None or not document.is_current,
+        "visibility_kind": document.visibility_kind,
+        "hidden_from_professionals": document.hidden_from_professionals,
+        "confidential_from_guardians": document.confidential_from_guardians,
+    }
 
 
 # --- Reading contents ---

@@ -5,15 +5,29 @@ random designated GPs, care relationships (open or ended), shares (whole
 record, some sections, expired, revoked), blocks, emergency accesses (active or
 expired), refusals of emergency access, matrix overrides and entries in random
 sections (some F-coded conditions, some hidden, some deleted, some written by a
-professional). For every (professional, patient) pair the SQL policy must agree
-with ``oracle_*`` below, written from the rules of ARCHITECTURE.md §2 without
-calling ``consent.policy``; and no invisible entry's text may reach the HTML of
-the professional pages.
+professional, some confidential from the guardians). For every (professional,
+patient) pair the SQL policy must agree with ``oracle_*`` below, written from
+the rules of ARCHITECTURE.md §2 without calling ``consent.policy``; and no
+invisible entry's text may reach the HTML of the professional pages.
+Professionals ignore the guardian-confidential flag.
+
+Legal guardians: each patient is an adult (about 40, or 18 this very day) or a
+minor (about 10 or 16, or 18 tomorrow) and has 0–2 guardianships, live or ended,
+held by users of a pool of 2–3 plain users. A guardian sees the whole record of a minor they
+hold a live guardianship of, hidden items included, except the entries kept
+confidential from the guardians and the deleted ones; nothing of anyone else's.
+For every (guardian user, patient) pair ``guardian_record_access`` (404 or
+not), ``entries()``, ``entry_or_404`` and ``timeline()`` must agree with
+``oracle_guardian*``, ``guardian_patients`` must list exactly the granted
+patients, ``records:act_for`` must answer 404 for the others, and, once acting
+for a granted child, no invisible entry's text may reach the HTML of the
+patient-side dashboard, timeline and section lists.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -31,15 +45,24 @@ from consent.models import (
     ConsentSettings,
     DesignatedGP,
     EmergencyAccess,
+    Guardianship,
+    GuardianshipEnd,
     ProfessionVisibility,
     Share,
 )
-from consent.policy import professional_patients, professional_record_access
+from consent.policy import (
+    RecordAccess,
+    guardian_patients,
+    guardian_record_access,
+    professional_patients,
+    professional_record_access,
+)
 from consent.visibility import DEFAULT_MATRIX
-from messpace.accounts.models import Profession, Professional
-from messpace.factories import PatientUserFactory, ProfessionalFactory
+from messpace.accounts.models import Profession, Professional, User
+from messpace.factories import PatientUserFactory, ProfessionalFactory, UserFactory
 from records.models import SECTION_MODELS, Entry, ItemKind, Patient, TimelineEvent
 from records.sections import SECTIONS_BY_KEY
+from records.services import timeline_event_sync
 from tests.conftest import _verified_login
 from tests.consent.test_policy_matrix import make_entry
 
@@ -47,6 +70,10 @@ SECTIONS = sorted(SECTION_MODELS)
 PROFESSIONS = sorted(Profession.values)
 DOCTORS = {Profession.GENERAL_PRACTITIONER, Profession.SPECIALIST}
 SHARE_KINDS = ("none", "whole", "sections", "expired", "revoked")
+# A patient's age on the day the test runs: "18_today" is their 18th birthday
+# (an adult), "18_tomorrow" the day before (still a minor).
+AGES = ("adult", "10", "16", "18_tomorrow", "18_today")
+MINOR_AGES = {"10", "16", "18_tomorrow"}
 DAY = dt.timedelta(days=1)
 
 
@@ -69,6 +96,7 @@ class EntrySpec:
     hidden: bool
     deleted: bool
     author: int | None  # index of the professional who wrote it, None: the patient
+    confidential: bool = False  # kept confidential from the patient's guardians
 
 
 @dataclass
@@ -80,6 +108,10 @@ class WorldSpec:
     entries: list[list[EntrySpec]]  # per patient
     override: tuple[str, str, bool] | None  # one ProfessionVisibility row changed
     removed_row: tuple[str, str] | None  # one ProfessionVisibility row deleted
+    n_guardians: int = 0  # the pool of plain users who may be guardians
+    ages: list[str] = field(default_factory=list)  # per patient, one of AGES
+    # Per patient: (guardian index in the pool, live) for each guardianship.
+    guardianships: list[list[tuple[int, bool]]] = field(default_factory=list)
 
 
 @st.composite
@@ -113,12 +145,31 @@ def worlds(draw: st.DrawFn) -> WorldSpec:
         hidden=st.booleans(),
         deleted=st.integers(0, 5).map(lambda n: n == 0),
         author=st.one_of(st.none(), st.integers(0, len(professions) - 1)),
+        confidential=st.integers(0, 2).map(lambda n: n == 0),
     )
     entries = [draw(st.lists(entry, max_size=6)) for _ in range(n_patients)]
     kinds = st.sampled_from(sorted(ItemKind.values))
     override = draw(st.none() | st.tuples(st.sampled_from(PROFESSIONS), kinds, st.booleans()))
     removed = draw(st.none() | st.tuples(st.sampled_from(PROFESSIONS), kinds))
-    return WorldSpec(professions, gp, refuses, pairs, entries, override, removed)
+    n_guardians = draw(st.integers(2, 3))
+    ages = [draw(st.sampled_from(AGES)) for _ in range(n_patients)]
+    # The same user may hold an ended and a live guardianship of one child, not two live.
+    guardianship = st.tuples(st.integers(0, n_guardians - 1), st.booleans())
+    guardianships = [
+        draw(st.lists(guardianship, max_size=2, unique=True)) for _ in range(n_patients)
+    ]
+    return WorldSpec(
+        professions,
+        gp,
+        refuses,
+        pairs,
+        entries,
+        override,
+        removed,
+        n_guardians,
+        ages,
+        guardianships,
+    )
 
 
 # --- The oracle: the rules, in Python, from the spec alone ------------------------------
@@ -174,6 +225,18 @@ def oracle_sees(grant: Grant, e: EntrySpec, q: int) -> bool:
     return not e.hidden or grant.sees_hidden or e.author == q
 
 
+def oracle_guardian(spec: WorldSpec, p: int, g: int) -> bool:
+    """A live guardianship of a minor (every record here is active and the pool
+    holds no patient)."""
+    live = any(holder == g and is_live for holder, is_live in spec.guardianships[p])
+    return live and spec.ages[p] in MINOR_AGES
+
+
+def oracle_guardian_sees(e: EntrySpec) -> bool:
+    """A guardian sees every section and the hidden items, not the confidential ones."""
+    return not e.deleted and not e.confidential
+
+
 # --- Building the world in the database --------------------------------------------------
 
 
@@ -181,19 +244,51 @@ def oracle_sees(grant: Grant, e: EntrySpec, q: int) -> bool:
 class Built:
     patients: list[Patient]
     pros: list[Professional]
+    guardians: list[User] = field(default_factory=list)
     entries: list[list[tuple[EntrySpec, Entry, str]]] = field(default_factory=list)
+
+
+def years_before(day: dt.date, years: int, *, leap_day: dt.date) -> dt.date:
+    """The same day ``years`` earlier, or ``leap_day`` for a 29 February that year lacks."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return leap_day
+
+
+def birth_date(age: str, today: dt.date) -> dt.date:
+    """A birth date giving the age class ``age`` on ``today``."""
+    match age:
+        case "adult":
+            return dt.date(today.year - 40, 1, 1)
+        case "18_today":
+            # On 29 February: born on 28 February, 18 since yesterday.
+            return years_before(today, 18, leap_day=dt.date(today.year - 18, 2, 28))
+        case "18_tomorrow":
+            # On 28 February of a leap year: born on 1 March, 18 the day after tomorrow.
+            return years_before(today + DAY, 18, leap_day=dt.date(today.year - 18, 3, 1))
+        case _:
+            return dt.date(today.year - int(age), 1, 1)
+
+
+def make_confidential(entry: Entry) -> None:
+    type(entry).objects.filter(pk=entry.pk).update(confidential_from_guardians=True)
+    entry.confidential_from_guardians = True
+    timeline_event_sync(entry=entry)
 
 
 def build(spec: WorldSpec) -> Built:
     now = dt.datetime.now(tz=dt.UTC)
+    today = timezone.localdate()
     built = Built(
-        patients=[PatientUserFactory() for _ in spec.gp],
+        patients=[PatientUserFactory(birth_date=birth_date(age, today)) for age in spec.ages],
         pros=[
             ProfessionalFactory(
                 profession=p, specialty="cardiologie" if p == Profession.SPECIALIST else ""
             )
             for p in spec.professions
         ],
+        guardians=[UserFactory() for _ in range(spec.n_guardians)],
     )
     if spec.override:
         profession, kind, visible = spec.override
@@ -208,6 +303,14 @@ def build(spec: WorldSpec) -> Built:
             DesignatedGP.objects.create(patient=patient, professional=built.pros[spec.gp[p]])
         if spec.refuses[p]:
             ConsentSettings.objects.create(patient=patient, refuses_emergency_access=True)
+        for g, live in spec.guardianships[p]:
+            Guardianship.objects.create(
+                patient=patient,
+                guardian=built.guardians[g],
+                started_at=now - 3 * DAY,
+                ended_at=None if live else now - DAY,
+                end_reason="" if live else GuardianshipEnd.REMOVED,
+            )
         for q, pro in enumerate(built.pros):
             pair = spec.pairs[(p, q)]
             if pair.care != "none":
@@ -249,6 +352,8 @@ def build(spec: WorldSpec) -> Built:
                 icd10="F41.1" if e.mental else "K21.0",
                 deleted=e.deleted,
             )
+            if e.confidential:
+                make_confidential(entry)
             rows.append((e, entry, label))
         built.entries.append(rows)
     return built
@@ -256,25 +361,46 @@ def build(spec: WorldSpec) -> Built:
 
 # --- The property -----------------------------------------------------------------------
 
+Rows = list[tuple[EntrySpec, Entry, str]]
+
+
+def page_urls(rows: Rows, patient: Patient | None) -> dict[str, str]:
+    """Dashboard, timeline and the lists of the rows' sections: the professional
+    pages of ``patient``, or (``None``) the patient-side pages of the record the
+    session acts for."""
+    if patient is None:
+        urls = {
+            "dashboard": reverse("records:dashboard"),
+            "timeline": reverse("records:timeline"),
+        }
+    else:
+        urls = {
+            "dashboard": reverse("pro:dashboard", args=[patient.pk]),
+            "timeline": reverse("pro:timeline", args=[patient.pk]),
+        }
+    for section in {e.section for e, _entry, _label in rows}:
+        slug = SECTIONS_BY_KEY[section].slug
+        urls[section] = (
+            reverse("records:section_list", args=[slug])
+            if patient is None
+            else reverse("pro:section_list", args=[patient.pk, slug])
+        )
+    return urls
+
 
 def check_pages(
     client: Client,
-    patient: Patient,
-    rows: list[tuple[EntrySpec, Entry, str]],
+    urls: dict[str, str],
+    rows: Rows,
     seen: set[tuple[str, int]],
+    statuses: tuple[int, ...],
 ) -> None:
-    """No invisible entry's text in the professional pages; visible ones are listed."""
-    pages = {
-        "dashboard": client.get(reverse("pro:dashboard", args=[patient.pk])),
-        "timeline": client.get(reverse("pro:timeline", args=[patient.pk])),
-    }
-    for section in {e.section for e, _entry, _label in rows}:
-        slug = SECTIONS_BY_KEY[section].slug
-        pages[section] = client.get(reverse("pro:section_list", args=[patient.pk, slug]))
+    """No invisible entry's text in the pages; visible ones are listed."""
     html = {}
-    for name, response in pages.items():
+    for name, url in urls.items():
+        response = client.get(url)
         # A section the profession may not see answers 404: nothing of it is shown.
-        assert response.status_code in (200, 404), (name, response.status_code)
+        assert response.status_code in statuses, (name, response.status_code)
         html[name] = response.content.decode() if response.status_code == 200 else ""
     for e, entry, label in rows:
         # A measure lists its kind and value, not its free text.
@@ -287,6 +413,50 @@ def check_pages(
             assert not leaks, f"invisible {label} ({e}) leaks into {leaks}"
 
 
+def check_reads(
+    access: RecordAccess, rows: Rows, expected: Callable[[EntrySpec], bool], where: object
+) -> set[tuple[str, int]]:
+    """``entries()``, ``entry_or_404`` and ``timeline()`` show exactly the expected
+    entries; returns them as (section, pk)."""
+    seen = set()
+    for e, entry, _label in rows:
+        model = type(entry)
+        in_sql = access.entries(model).filter(pk=entry.pk).exists()
+        assert in_sql == expected(e), (where, e)
+        try:
+            opened = access.entry_or_404(model, entry.pk).pk == entry.pk
+        except Http404:
+            opened = False
+        assert opened == in_sql, ("entry_or_404", where, e)
+        if in_sql:
+            seen.add((e.section, entry.pk))
+    expected_events = {
+        ev.pk
+        for e, entry, _label in rows
+        if (e.section, entry.pk) in seen
+        for ev in TimelineEvent.objects.filter(kind=e.section, source_id=entry.pk)
+    }
+    timeline = set(access.timeline().values_list("pk", flat=True))
+    assert timeline == expected_events, (
+        where,
+        access.basis,
+        sorted(access.kinds or ()),
+        [(e, entry.pk) for e, entry, _label in rows],
+        list(
+            TimelineEvent.objects.filter(pk__in=timeline ^ expected_events).values(
+                "kind",
+                "source_id",
+                "visibility_kind",
+                "hidden_from_professionals",
+                "confidential_from_guardians",
+                "author_id",
+                "deleted",
+            )
+        ),
+    )
+    return seen
+
+
 @pytest.mark.django_db
 @settings(
     max_examples=25,
@@ -294,17 +464,21 @@ def check_pages(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(spec=worlds())
-def test_policy_agrees_with_the_oracle_on_random_worlds(spec: WorldSpec) -> None:
+def test_policy_agrees_with_the_oracle_on_random_worlds(client: Client, spec: WorldSpec) -> None:
+    # One client for every example and user: each new client loads the middleware
+    # again, and WhiteNoise (serving from the finders in tests) then scans every
+    # static file, which cost about half the test's time.
     with transaction.atomic():
-        check_world(spec)
+        built = build(spec)
+        check_professionals(client, spec, built)
+        check_guardians(client, spec, built)
         transaction.set_rollback(True)
 
 
-def check_world(spec: WorldSpec) -> None:
-    built = build(spec)
+def check_professionals(client: Client, spec: WorldSpec, built: Built) -> None:
     for q, pro in enumerate(built.pros):
         listed = set(professional_patients(pro.user).values_list("pk", flat=True))
-        client = _verified_login(Client(), pro.user)
+        _verified_login(client, pro.user)
         for p, patient in enumerate(built.patients):
             grant = oracle_grant(spec, p, q)
             try:
@@ -320,37 +494,41 @@ def check_world(spec: WorldSpec) -> None:
                 continue
             assert access.sees_hidden == grant.sees_hidden, (p, q)
             rows = built.entries[p]
-            seen = set()
-            for e, entry, _label in rows:
-                in_sql = access.entries(type(entry)).filter(pk=entry.pk).exists()
-                assert in_sql == oracle_sees(grant, e, q), (p, q, e, sorted(grant.kinds))
-                if in_sql:
-                    seen.add((e.section, entry.pk))
-            expected_events = {
-                ev.pk
-                for e, entry, _label in rows
-                if (e.section, entry.pk) in seen
-                for ev in TimelineEvent.objects.filter(kind=e.section, source_id=entry.pk)
-            }
-            timeline = set(access.timeline().values_list("pk", flat=True))
-            assert timeline == expected_events, (
-                p,
-                q,
-                access.basis,
-                sorted(access.kinds or ()),
-                [(e, entry.pk) for e, entry, _label in rows],
-                list(
-                    TimelineEvent.objects.filter(pk__in=timeline ^ expected_events).values(
-                        "kind",
-                        "source_id",
-                        "visibility_kind",
-                        "hidden_from_professionals",
-                        "author_id",
-                        "deleted",
-                    )
-                ),
+            seen = check_reads(
+                access,
+                rows,
+                lambda e, grant=grant, q=q: oracle_sees(grant, e, q),
+                (p, q, sorted(grant.kinds)),
             )
-            check_pages(client, patient, rows, seen)
+            check_pages(client, page_urls(rows, patient), rows, seen, (200, 404))
+
+
+def check_guardians(client: Client, spec: WorldSpec, built: Built) -> None:
+    for g, user in enumerate(built.guardians):
+        granted = {
+            patient.pk for p, patient in enumerate(built.patients) if oracle_guardian(spec, p, g)
+        }
+        listed = set(guardian_patients(user).values_list("pk", flat=True))
+        assert listed == granted, (g, spec.ages, spec.guardianships)
+        # Logging in starts a new session: nothing of the previous user's acting remains.
+        _verified_login(client, user)
+        for p, patient in enumerate(built.patients):
+            where = (p, g, spec.ages[p], spec.guardianships[p])
+            try:
+                access = guardian_record_access(user, patient.pk)
+            except Http404:
+                access = None
+            act_for = client.post(reverse("records:act_for", args=[patient.pk]))
+            if access is None or patient.pk not in granted:
+                assert access is None and patient.pk not in granted, where
+                assert act_for.status_code == 404, where
+                continue
+            assert access.patient.pk == patient.pk, where
+            assert act_for.status_code == 302, where
+            rows = built.entries[p]
+            seen = check_reads(access, rows, oracle_guardian_sees, where)
+            # The session now shows the child's record on the patient-side pages.
+            check_pages(client, page_urls(rows, None), rows, seen, (200,))
 
 
 def test_the_oracle_itself_on_a_hand_written_case() -> None:
@@ -370,9 +548,13 @@ def test_the_oracle_itself_on_a_hand_written_case() -> None:
         entries=[[], []],
         override=None,
         removed_row=None,
+        n_guardians=3,
+        ages=["16", "18_today"],
+        guardianships=[[(0, True), (1, False), (2, False), (2, True)], [(0, True)]],
     )
     mental = EntrySpec("condition", True, False, False, None)
     hidden = EntrySpec("treatment", False, True, False, 0)
+    confidential = EntrySpec("allergy", False, False, False, 1, confidential=True)
 
     physio, gp, emergency = (oracle_grant(spec, 0, q) for q in range(3))
     assert physio is not None and not oracle_sees(physio, mental, 0)
@@ -383,3 +565,22 @@ def test_the_oracle_itself_on_a_hand_written_case() -> None:
     assert shared is not None and shared.kinds == {"condition"}
     assert oracle_grant(spec, 1, 1) is None  # blocked
     assert oracle_grant(spec, 1, 2) is None  # refused emergency
+    # Professionals ignore the guardians' confidentiality.
+    assert oracle_sees(gp, confidential, 1) and oracle_sees(physio, confidential, 0)
+
+    assert oracle_guardian(spec, 0, 0)  # live, of a minor
+    assert not oracle_guardian(spec, 0, 1)  # ended
+    assert oracle_guardian(spec, 0, 2)  # ended, then live again
+    assert not oracle_guardian(spec, 1, 0)  # 18 today: an adult
+    assert oracle_guardian_sees(hidden) and oracle_guardian_sees(mental)
+    assert not oracle_guardian_sees(confidential)
+    assert not oracle_guardian_sees(EntrySpec("treatment", False, False, True, None))
+    # The age classes, on ordinary days and around 29 February.
+    for today in (dt.date(2025, 6, 1), dt.date(2024, 2, 28), dt.date(2024, 2, 29)):
+        born = {age: birth_date(age, today) for age in AGES}
+        ages = {
+            age: today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+            for age, b in born.items()
+        }
+        assert ages["18_today"] == 18 and ages["18_tomorrow"] == 17, (today, ages)
+        assert {age for age, years in ages.items() if years < 18} == MINOR_AGES, (today, ages)

@@ -14,6 +14,7 @@ import signal
 import socket
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,9 @@ def test_worker_killed_mid_ingestion_processes_the_upload_exactly_once(
     assert Upload.objects.get(pk=upload.pk).state == UploadState.PROCESSING
     assert not Document.objects.filter(upload=upload).exists()
 
+    # The broker hands an unacknowledged message back at a worker's start once it
+    # is older than the visibility timeout (3 s here).
+    time.sleep(3.5)
     try:
         ingest_worker.start()
 

@@ -21,6 +21,7 @@ import datetime as dt
 
 from records.management.demo.base import ACCOUNTS_BY_KEY, PROFESSIONALS, Seeder
 from records.management.demo.chronic import seed_dominique, seed_gerard
+from records.management.demo.documents import seed_documents
 from records.management.demo.family import seed_moreau_family
 from records.management.demo.patientele import seed_patientele
 from records.models import Habit, HabitKind, ItemKind
@@ -76,6 +77,8 @@ def seed(s: Seeder) -> None:
     ).first()
     if alcohol is not None:
         s.hide(gerard[0], alcohol)
+    # Documents through the real deposit and ingestion (deduplicated on a second run).
+    seed_documents(s, dominique[0], gerard[0])
     s.summary.emergency_example = gerard[0]
 
 
