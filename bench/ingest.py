@@ -22,13 +22,16 @@ sample CDA (vaccination note) and 800×600 JPEG photos.
 Beside it, in the same run, the raw baseline: for each document, encrypt its
 bytes (AES-256-GCM under a fresh data key) and INSERT one row, in this process.
 It prints both rates, documents per second per core, where the worker's time
-goes (the pipeline's steps timed in this process on the same documents), and
-the ratio last.
+goes (the pipeline's steps timed in this process on the same documents, and
+the task run time the worker logs), and the ratio last. With
+``BENCH_PYSPY=/path/to/py-spy`` it also records 8 s of the worker's stacks to
+``/tmp/worker-profile.txt`` (py-spy's raw format).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import io
 import os
 import platform
@@ -207,8 +210,7 @@ def start_worker(queue: str, concurrency: int) -> subprocess.Popen[bytes]:
             "worker",
             "-Q",
             queue,
-            "--concurrency",
-            str(concurrency),
+            *(["--pool", "solo"] if concurrency == 1 else ["--concurrency", str(concurrency)]),
             "--without-heartbeat",
             "--without-gossip",
             "--without-mingle",
@@ -269,7 +271,6 @@ def steps_profile(docs: list[tuple[str, bytes, str]]) -> dict[str, float]:
 def whole_pipeline(access: object, docs: list[tuple[str, bytes, str]]) -> float:
     """Median ms of ``upload_process`` in this process (claim to commit), on copies
     of some documents deposited for the purpose (their queued tasks find them done)."""
-    import datetime as dt
 
     times = []
     for i, (name, content, mime) in enumerate(docs):
@@ -303,7 +304,8 @@ def main() -> None:
     try:
         docs = corpus(args.documents, args.mix)
         mean_kb = statistics.mean(len(c) for _n, c, _m in docs) / 1024
-        patient = PatientUserFactory()
+        # The patient the sample CDA names, so that its identity check passes.
+        patient = PatientUserFactory(nir="279035121518989", birth_date=dt.date(1979, 3, 28))
         access = own_record_access(patient.user)
         queue = f"bench-ingest-{os.getpid()}"
         from messpace.celery import app
@@ -318,7 +320,6 @@ def main() -> None:
 
         # Deposits first (stored encrypted and queued), then the worker starts:
         # the timing covers ingestion only, from the first task to the last document.
-        import datetime as dt
 
         for i, (name, content, mime) in enumerate(docs):
             services.document_deposit(
@@ -332,6 +333,23 @@ def main() -> None:
             )
         start = time.perf_counter()
         worker = start_worker(queue, args.concurrency)
+        if os.environ.get("BENCH_PYSPY"):
+            subprocess.Popen(  # noqa: S603
+                [
+                    os.environ["BENCH_PYSPY"],
+                    "record",
+                    "-o",
+                    "/tmp/worker-profile.txt",  # noqa: S108 - a bench artefact
+                    "-f",
+                    "raw",
+                    "-d",
+                    "8",
+                    "-p",
+                    str(worker.pid),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         while True:
             pending = Upload.objects.filter(
                 state__in=[UploadState.RECEIVED, UploadState.PROCESSING]
