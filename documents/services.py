@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone
@@ -36,6 +36,7 @@ from documents.blobs import blob_delete, blob_get, blob_put
 from documents.ingestion.errors import Refused
 from documents.ingestion.limits import Limits
 from documents.ingestion.parse import Parsed, parse
+from documents.ingestion.pdf import pdf_preview
 from documents.ingestion.sniff import Sniffed, sniff
 from documents.ingestion.types import LOINC_OID, DocumentType
 from documents.models import Document, Upload, UploadState
@@ -235,17 +236,22 @@ def upload_process(*, upload_id: uuid.UUID | str) -> str:
     """
     now = timezone.now()
     stale = now - dt.timedelta(seconds=settings.MESSPACE_INGEST_CLAIM_SECONDS)
-    claimed = (
-        Upload.objects.filter(pk=upload_id)
-        .filter(
-            Q(state=UploadState.RECEIVED) | Q(state=UploadState.PROCESSING, claimed_at__lt=stale)
+    with transaction.atomic():
+        _relaxed_commit()
+        claimed = (
+            Upload.objects.filter(pk=upload_id)
+            .filter(
+                Q(state=UploadState.RECEIVED)
+                | Q(state=UploadState.PROCESSING, claimed_at__lt=stale)
+            )
+            .update(state=UploadState.PROCESSING, claimed_at=now, attempts=F("attempts") + 1)
         )
-        .update(state=UploadState.PROCESSING, claimed_at=now, attempts=F("attempts") + 1)
-    )
     if not claimed:
         state = Upload.objects.filter(pk=upload_id).values_list("state", flat=True).first()
         return state or "missing"
-    upload = Upload.objects.select_related("patient", "depositor", "replaces").get(pk=upload_id)
+    upload = Upload.objects.select_related("patient", "depositor__professional", "replaces").get(
+        pk=upload_id
+    )
     try:
         content = blob_get(
             name=upload.blob,
@@ -299,7 +305,8 @@ def _examine(upload: Upload, content: bytes) -> tuple[Sniffed, Parsed]:
 
     check_limits(content, sniffed, bounds)
     scan_bytes(content)
-    parsed = parse(content, sniffed, bounds)
+    # A PDF is viewed as itself; its thumbnail is made on first view, not here.
+    parsed = parse(content, sniffed, bounds, pdf_preview=False)
     if (
         parsed.patient_ins
         and parsed.patient_ins != upload.patient.nir
@@ -360,6 +367,7 @@ def _accept(
     doc.search_terms = search.index_terms(doc.title, parsed.text)
     try:
         with transaction.atomic():
+            _relaxed_commit()
             if upload.replaces_id is not None:
                 previous = (
                     Document.objects.select_for_update()
@@ -397,6 +405,19 @@ def _accept(
 
 class _ClaimLost(Exception):
     pass
+
+
+def _relaxed_commit() -> None:
+    """Let this transaction's commit return before its WAL is flushed (PostgreSQL).
+
+    Safe for ingestion and worth two disk flushes per document: a crash can only
+    lose the last few commits, which leaves those uploads "received" or with a
+    stale claim, and ``uploads_resume`` processes them again. Nothing is ever
+    half-written: the transaction is atomic either way.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 def _depositor_label(user: User) -> str:
@@ -451,11 +472,22 @@ def document_original(*, access: RecordAccess, document: Document) -> bytes:
     return blob_get(name=upload.blob, data_key=key, aad=f"{upload.owner}:original")
 
 
-def document_preview(*, document: Document) -> bytes | None:
-    if not document.preview_blob:
-        return None
+def document_preview(*, access: RecordAccess, document: Document) -> bytes | None:
+    """The first-page or image preview; a PDF's is rendered on first view and kept
+    (encrypted) for the next ones."""
     key = vault.unwrap(wrapped=document.wrapped_key, key_id=document.key_id, owner=document.owner)
-    return blob_get(name=document.preview_blob, data_key=key, aad=f"{document.owner}:preview")
+    if document.preview_blob:
+        return blob_get(name=document.preview_blob, data_key=key, aad=f"{document.owner}:preview")
+    if document.kind != "pdf":
+        return None
+    png = pdf_preview(document_original(access=access, document=document))
+    if png is None:
+        return None
+    name = blob_put(data_key=key, plaintext=png, aad=f"{document.owner}:preview")
+    stored = Document.objects.filter(pk=document.pk, preview_blob="").update(preview_blob=name)
+    if not stored:  # another request stored one first
+        blob_delete(name)
+    return png
 
 
 # --- Patient's choices and admin actions ---

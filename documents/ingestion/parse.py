@@ -31,16 +31,17 @@ from documents.ingestion.sniff import Sniffed
 __all__ = ["Parsed", "parse"]
 
 
-def parse(data: bytes, sniffed: Sniffed, limits: Limits) -> Parsed:
+def parse(data: bytes, sniffed: Sniffed, limits: Limits, *, pdf_preview: bool = True) -> Parsed:
     """Parse ``data`` as ``sniffed.kind`` under ``limits``, or raise ``Refused``.
 
     ``sniffed`` must come from :func:`~documents.ingestion.sniff.sniff` on the
     same bytes. The byte-size limit is checked again here (it is cheap) so
-    that ``parse`` is safe to call on its own.
+    that ``parse`` is safe to call on its own. ``pdf_preview=False`` skips the
+    rendering of a PDF's first page (the pipeline makes it on first view).
     """
     check_limits(data, sniffed, limits)
     if sniffed.kind == "pdf":
-        return parse_pdf(data, limits)
+        return parse_pdf(data, limits, preview=pdf_preview)
     if sniffed.kind == "cda":
         return parse_cda(data, limits)
     if sniffed.kind == "fhir":

@@ -77,8 +77,9 @@ _JAVASCRIPT_MESSAGE = (
 _MAX_OBJECT_NESTING = 64
 
 
-def parse_pdf(data: bytes, limits: Limits) -> Parsed:
-    """Validate a PDF and read its metadata, text and first-page preview.
+def parse_pdf(data: bytes, limits: Limits, *, preview: bool = True) -> Parsed:
+    """Validate a PDF and read its metadata, text and (unless ``preview`` is false)
+    first-page preview.
 
     Raises ``Refused`` with ``pdf_unreadable`` (truncated, corrupt, polyglot),
     ``pdf_encrypted``, ``pdf_javascript`` or ``too_many_pages``. The text stops
@@ -90,9 +91,9 @@ def parse_pdf(data: bytes, limits: Limits) -> Parsed:
         raise Refused("pdf_javascript", _JAVASCRIPT_MESSAGE)
     notes: list[str] = []
     parsed = _read_structure(data, limits, notes)
-    text, preview = _render(data, parsed.page_count or 0, notes)
+    text, png = _render(data, parsed.page_count or 0, notes, preview=preview)
     parsed.text = text
-    parsed.preview_png = preview
+    parsed.preview_png = png
     parsed.notes = notes
     return parsed
 
@@ -239,10 +240,12 @@ def _clean(value: object) -> str | None:
     return text[:500] or None
 
 
-def _render(data: bytes, page_count: int, notes: list[str]) -> tuple[str, bytes | None]:
+def _render(
+    data: bytes, page_count: int, notes: list[str], *, preview: bool = True
+) -> tuple[str, bytes | None]:
     """Text of the pages (up to the cap) and a PNG of the first page, via PDFium."""
     text = TextBuffer()
-    preview: bytes | None = None
+    png: bytes | None = None
     with _PDFIUM_LOCK:
         try:
             document = pdfium.PdfDocument(data)
@@ -259,8 +262,8 @@ def _render(data: bytes, page_count: int, notes: list[str]) -> tuple[str, bytes 
                         text.add(textpage.get_text_range())
                     finally:
                         textpage.close()
-                    if index == 0:
-                        preview = _render_page(page, notes)
+                    if index == 0 and preview:
+                        png = _render_page(page, notes)
                 finally:
                     page.close()
                 if text.full:
@@ -275,7 +278,22 @@ def _render(data: bytes, page_count: int, notes: list[str]) -> tuple[str, bytes 
             ) from error
         finally:
             document.close()
-    return text.text(), preview
+    return text.text(), png
+
+
+def pdf_preview(data: bytes) -> bytes | None:
+    """The PNG of the first page of an already accepted PDF (made on first view)."""
+    notes: list[str] = []
+    with _PDFIUM_LOCK:
+        document = pdfium.PdfDocument(data)
+        try:
+            page = document[0]
+            try:
+                return _render_page(page, notes)
+            finally:
+                page.close()
+        finally:
+            document.close()
 
 
 def _render_page(page: pdfium.PdfPage, notes: list[str]) -> bytes | None:

@@ -227,7 +227,7 @@ def document_download(request: HttpRequest, access: RecordAccess, pk: int) -> Ht
 def document_preview(request: HttpRequest, access: RecordAccess, pk: int) -> HttpResponse:
     _require_documents(access)
     document = access.document_or_404(pk)
-    png = services.document_preview(document=document)
+    png = services.document_preview(access=access, document=document)
     if png is None:
         raise Http404
     response = HttpResponse(png, content_type="image/png")

@@ -545,3 +545,20 @@ def test_master_key_rotation_keeps_documents_readable(
     content = alice_client.get(reverse("documents:content", args=[document.pk]))
     assert content.status_code == 200 and content.content.startswith(b"%PDF")
     assert vault.current_key_id() == "t2"
+
+
+def test_a_pdf_preview_is_made_on_first_view_and_kept_encrypted(
+    alice_client: Client, alice: Patient, _media: Path
+) -> None:
+    _deposit_page(alice_client, pdf_bytes("Apercu"), "a.pdf")
+    document = Document.objects.get(patient=alice)
+    assert document.preview_blob == ""  # not made during ingestion
+
+    first = alice_client.get(reverse("documents:preview", args=[document.pk]))
+
+    assert first.status_code == 200 and first.content.startswith(b"\x89PNG")
+    document.refresh_from_db()
+    assert document.preview_blob
+    assert not (_media / document.preview_blob).read_bytes().startswith(b"\x89PNG")
+    again = alice_client.get(reverse("documents:preview", args=[document.pk]))
+    assert again.content == first.content
