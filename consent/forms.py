@@ -20,7 +20,13 @@ from records.models import Patient
 from records.sections import SECTIONS
 
 # What the access log names besides sections, in the words of the side menu.
+# What a share or a carer's scope may cover: every section, and the documents.
+DOCUMENTS_SCOPE = ("document", _("Documents"))
+SCOPE_CHOICES = [DOCUMENTS_SCOPE, *((s.key, s.title) for s in SECTIONS)]
+
 PAGE_LABELS: dict[str, Any] = {
+    "document": _("Document"),
+    "documents": _("Documents"),
     "dashboard": _("Vue d’ensemble"),
     "timeline": _("Histoire de santé"),
     "profile": _("Profil"),
@@ -113,7 +119,7 @@ class ShareForm(ProfessionalByRppsForm):
     )
     sections = forms.MultipleChoiceField(
         label=_("Rubriques partagées"),
-        choices=[(s.key, s.title) for s in SECTIONS],
+        choices=SCOPE_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Seulement si vous avez choisi de partager certaines rubriques."),
@@ -212,6 +218,7 @@ class AccessLogFilterForm(MesspaceForm):
             ("", _("Tout le dossier")),
             ("dashboard", PAGE_LABELS["dashboard"]),
             ("timeline", PAGE_LABELS["timeline"]),
+            ("document", PAGE_LABELS["document"]),
             *((s.key, s.title) for s in SECTIONS),
         ]
 
@@ -241,7 +248,7 @@ class CarerInviteForm(MesspaceForm):
     )
     sections = forms.MultipleChoiceField(
         label=_("Rubriques que votre aidant pourra voir"),
-        choices=[(s.key, s.title) for s in SECTIONS],
+        choices=SCOPE_CHOICES,
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choisissez au moins une rubrique.")},
     )

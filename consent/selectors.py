@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from consent.forms import DOCUMENTS_SCOPE
 from consent.models import (
     AccessLog,
     Block,
@@ -58,7 +59,7 @@ def blocks(access: RecordAccess) -> QuerySet[Block]:
 
 def shares_by_professional(access: RecordAccess) -> list[dict[str, Any]]:
     """One group per professional: whole record or the list of section titles, and expiry."""
-    titles = {s.key: s.title for s in SECTIONS}
+    titles = {s.key: s.title for s in SECTIONS} | {DOCUMENTS_SCOPE[0]: DOCUMENTS_SCOPE[1]}
     groups = []
     for _pro_id, rows in groupby(live_shares(access), key=lambda s: s.professional_id):
         shares = list(rows)
@@ -110,7 +111,7 @@ def carer_grants(access: RecordAccess) -> QuerySet[CarerGrant]:
 
 def carer_grant_rows(access: RecordAccess) -> list[dict[str, Any]]:
     """Grants with their status and section titles, for the privacy page."""
-    titles = {s.key: s.title for s in SECTIONS}
+    titles = {s.key: s.title for s in SECTIONS} | {DOCUMENTS_SCOPE[0]: DOCUMENTS_SCOPE[1]}
     return [
         {
             "grant": grant,

@@ -34,7 +34,7 @@ from consent.models import (
     GuardianshipEnd,
     Share,
 )
-from consent.policy import RecordAccess, professional_record_access
+from consent.policy import DOCUMENTS_SECTION, RecordAccess, professional_record_access
 from messpace.accounts.models import Profession, Professional
 from records.models import (
     MAJORITY_AGE,
@@ -130,7 +130,7 @@ def share_grant(
     Replaces any live share with the same professional.
     """
     _require_self(access)
-    unknown = set(sections) - set(SECTION_MODELS)
+    unknown = set(sections) - set(SECTION_MODELS) - {DOCUMENTS_SECTION}
     if unknown:
         raise ValidationError(_("Rubrique inconnue : %(s)s.") % {"s": ", ".join(sorted(unknown))})
     if expires_at is not None and expires_at <= timezone.now():
@@ -298,7 +298,7 @@ def carer_invite(
     email = email.strip()
     if not email:
         raise ValidationError({"email": _("Indiquez l’adresse électronique de votre aidant.")})
-    unknown = set(sections) - set(SECTION_MODELS)
+    unknown = set(sections) - set(SECTION_MODELS) - {DOCUMENTS_SECTION}
     if unknown:
         raise ValidationError(
             {"sections": _("Rubrique inconnue : %(s)s.") % {"s": ", ".join(sorted(unknown))}}

@@ -98,3 +98,7 @@ def log_in(page: Page) -> Callable[[str, str], None]:
         page.get_by_role("button", name="Se connecter", exact=True).click()
 
     return _log_in
+
+
+# Document journeys scan with the documents tests' real clamd.
+from tests.documents.conftest import clamd_server, scanner  # noqa: E402, F401

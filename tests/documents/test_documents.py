@@ -26,6 +26,7 @@ from consent.models import AccessLog
 from consent.policy import own_record_access, professional_record_access
 from documents import services
 from documents.models import Document, Upload, UploadState
+from documents.search import search_filter
 from messpace import vault
 from messpace.accounts.models import Professional, User
 from messpace.factories import CareRelationshipFactory, PatientUserFactory, ProfessionalFactory
@@ -562,3 +563,52 @@ def test_a_pdf_preview_is_made_on_first_view_and_kept_encrypted(
     assert not (_media / document.preview_blob).read_bytes().startswith(b"\x89PNG")
     again = alice_client.get(reverse("documents:preview", args=[document.pk]))
     assert again.content == first.content
+
+
+def test_documents_can_be_shared_and_delegated_as_a_scope(
+    client: Client, alice: Patient, bob_token: str
+) -> None:
+    from consent import services as consent_services
+    from consent.policy import carer_record_access
+    from messpace.factories import UserFactory
+
+    _api_deposit(client, bob_token, alice, pdf_bytes("ordo"), title="Ordonnance de Bob")
+    access = own_record_access(alice.user)  # type: ignore[arg-type]
+    dentist = ProfessionalFactory(profession="chirurgien_dentiste")
+    consent_services.share_grant(
+        access=access, professional=dentist, sections=["document"], expires_at=None
+    )
+    _grant, token = consent_services.carer_invite(
+        access=access,
+        email="carol@exemple.fr",
+        sections=["allergy"],
+        can_write=False,
+        expires_at=dt.datetime(2099, 1, 1, tzinfo=dt.UTC),
+    )
+    carol = UserFactory(email="carol@exemple.fr")
+    consent_services.carer_accept(user=carol, token=token)
+
+    dentist_access = professional_record_access(dentist.user, alice.pk)
+    assert [d.title for d in dentist_access.documents()] == ["Ordonnance de Bob"]
+    assert not dentist_access.sees_section("allergy")
+    # The carer's scope has no documents: none, and the pages answer 404.
+    carer_access = carer_record_access(carol, alice.pk)
+    assert not carer_access.sees_documents() and carer_access.documents().count() == 0
+    carer_client = Client()
+    carer_client.force_login(carol)
+    assert carer_client.get(reverse("carer_documents:list", args=[alice.pk])).status_code == 404
+
+
+def test_reindex_after_a_new_search_key_finds_documents_again(
+    alice_client: Client, alice: Patient, settings: Any
+) -> None:
+    from django.core.management import call_command
+
+    _deposit_page(alice_client, pdf_bytes("Radiographie du poignet"), "r.pdf", title="Radio")
+    settings.MESSPACE_SEARCH_INDEX_KEY = b"k" * 32
+    access = own_record_access(alice.user)  # type: ignore[arg-type]
+    assert not search_filter(access.documents(), "poignet").exists()
+
+    call_command("documents_reindex", stdout=io.StringIO())
+
+    assert search_filter(access.documents(), "poignet").exists()
