@@ -46,6 +46,11 @@ if not os.environ.get("DATABASE_URL"):
         "bench/policy.py needs DATABASE_URL (PostgreSQL), e.g. postgres://postgres@127.0.0.1/messpace"
     )
 os.environ.setdefault("SECRET_KEY", "bench-secret-not-for-production")
+# Benchmarks run with production settings, which require the document keys.
+os.environ.setdefault("MESSPACE_MASTER_KEYS", "b1:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVoxMjM0NTY=")
+os.environ.setdefault(
+    "MESSPACE_SEARCH_INDEX_KEY", "YmVuY2gtc2VhcmNoLWluZGV4LWtleS1ub3QtZm9yLXByb2Q="
+)
 
 import django  # noqa: E402
 

@@ -256,6 +256,9 @@ class CarerGrant(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Invited by a legal guardian acting for the minor: such grants end at 18,
+    # with the guardianship, so that no guardian keeps a way in through them.
+    invited_by_guardian = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("aidant")

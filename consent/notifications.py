@@ -78,25 +78,18 @@ def carer_invitation_send(*, grant_id: int, token: str) -> bool:
 
 
 def _young_adult_login(patient: Patient) -> tuple[User | None, str]:
-    """The young adult's own login: their account, created if need be, and a link
-    to choose a password when they have none yet.
+    """The young adult's own login, if they have one, and a link to choose a
+    password when their account has none yet.
 
-    No account is made when the record's email already belongs to someone else
-    (often a parent's address kept for a young child): that person must not
-    receive the keys, nor the young adult's notice. The young adult then
+    No account is ever made here from the record's contact email: a guardian
+    may have set that address (acting as the child, they may edit the contact
+    details), and an account built on it would hand the young adult's record,
+    confidential items included, to the parent. A young adult without a login
     activates with the code of a postal notice, as any insured person does.
     """
     user = patient.user
     if user is None:
-        if not patient.email or User.objects.filter(email__iexact=patient.email).exists():
-            return None, ""
-        user = User.objects.create_user(
-            email=patient.email,
-            first_name=patient.first_given_name,
-            last_name=(patient.used_name or patient.birth_names).title(),
-        )  # no password: unusable until they choose one
-        Patient.objects.filter(pk=patient.pk).update(user=user)
-        patient.user = user
+        return None, ""
     if user.has_usable_password():
         return user, ""
     uid = urlsafe_base64_encode(force_bytes(user.pk))

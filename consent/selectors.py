@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from consent.forms import DOCUMENTS_SCOPE
@@ -19,6 +19,8 @@ from consent.models import (
     Share,
 )
 from consent.policy import RecordAccess
+from documents.models import Document
+from records.models import SECTION_MODELS
 from records.sections import SECTIONS
 
 
@@ -83,8 +85,14 @@ def refuses_emergency(access: RecordAccess) -> bool:
 
 
 def access_history(*, access: RecordAccess, filters: dict[str, Any]) -> QuerySet[AccessLog]:
-    """The patient's access log, newest first, narrowed by the history form's filters."""
+    """The patient's access log, newest first, narrowed by the history form's filters.
+
+    A guardian does not see the rows about items kept confidential from them:
+    who read or wrote them would tell what they are.
+    """
     qs = AccessLog.objects.filter(patient=access.patient)
+    if not access.sees_guardian_confidential:
+        qs = qs.exclude(_confidential_items(access))
     if filters.get("actor") is not None:
         qs = qs.filter(actor_id=filters["actor"])
     if filters.get("action"):
@@ -98,6 +106,24 @@ def access_history(*, access: RecordAccess, filters: dict[str, Any]) -> QuerySet
     if filters.get("date_to"):
         qs = qs.filter(at__date__lte=filters["date_to"])
     return qs
+
+
+def _confidential_items(access: RecordAccess) -> Q:
+    """Log rows naming an entry or a document kept confidential from the guardians."""
+    condition = Q(
+        what="document",
+        object_id__in=Document.objects.filter(
+            patient=access.patient, confidential_from_guardians=True
+        ).values("pk"),
+    )
+    for section, model in SECTION_MODELS.items():
+        condition |= Q(
+            what=section,
+            object_id__in=model.objects.filter(
+                patient=access.patient, confidential_from_guardians=True
+            ).values("pk"),
+        )
+    return condition
 
 
 def carer_grants(access: RecordAccess) -> QuerySet[CarerGrant]:

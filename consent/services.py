@@ -317,6 +317,7 @@ def carer_invite(
             sections=sorted(set(sections)),
             can_write=can_write,
             expires_at=expires_at,
+            invited_by_guardian=access.basis == AccessBasis.GUARDIAN,
         )
         transaction.on_commit(lambda: _send_carer_invitation(grant.pk, token))
     return grant, token
@@ -358,6 +359,14 @@ def carer_accept(*, user: User, token: str) -> CarerGrant:
             raise refused
         if grant.patient.user_id == user.pk:
             raise ValidationError(_("Vous ne pouvez pas devenir votre propre aidant."))
+        if user.email.strip().lower() != grant.invited_email.strip().lower():
+            # Otherwise whoever holds the link (the person who sent it, say)
+            # could bind the grant to an account of their own.
+            raise ValidationError(
+                _(
+                    "Cette invitation a été envoyée à une autre adresse électronique : connectez-vous avec le compte de cette adresse pour l’accepter."
+                )
+            )
         grant.carer = user
         grant.accepted_at = timezone.now()
         grant.save(update_fields=["carer", "accepted_at"])
@@ -434,9 +443,14 @@ def guardianships_end_at_majority(*, today: dt.date | None = None) -> list[int]:
     """
     day = today or timezone.localdate()
     cutoff = latest_birth_date_for_age(day, MAJORITY_AGE)
+    now = timezone.now()
     Guardianship.objects.filter(ended_at__isnull=True, patient__birth_date__lte=cutoff).update(
-        ended_at=timezone.now(), end_reason=GuardianshipEnd.MAJORITY
+        ended_at=now, end_reason=GuardianshipEnd.MAJORITY
     )
+    # Carers a guardian invited for the child end with the guardianship.
+    CarerGrant.objects.filter(
+        invited_by_guardian=True, revoked_at__isnull=True, patient__birth_date__lte=cutoff
+    ).update(revoked_at=now)
     return sorted(
         set(
             Guardianship.objects.filter(

@@ -118,6 +118,16 @@ class DocumentDepositView(APIView):
             ) from exc
         except PermissionDenied as exc:
             raise DrfPermissionDenied() from exc
+        if not deposit.created and deposit.upload.depositor_id != request.user.pk:
+            # Someone else deposited these bytes: say so, without their upload's
+            # details (its document may be hidden from this professional).
+            return Response(
+                {
+                    "state": "already_deposited",
+                    "detail": _("Ce document figure déjà dans le dossier."),
+                },
+                status=status.HTTP_200_OK,
+            )
         return Response(
             _upload_payload(request, deposit.upload),
             status=status.HTTP_202_ACCEPTED if deposit.created else status.HTTP_200_OK,

@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ScannerUnavailable, OSError, ConnectionError)
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# Claims of one upload before it is quarantined as crashing its workers.
+MAX_ATTEMPTS = 3
 
 
 def limits() -> Limits:
@@ -198,6 +200,7 @@ def _existing_deposit(
     live = Upload.objects.exclude(state=UploadState.DELETED)
     if source_id.strip():
         same_source = live.filter(
+            patient=access.patient,
             depositor=access.actor,
             source_system=source_system.strip(),
             source_id=source_id.strip(),
@@ -236,6 +239,18 @@ def upload_process(*, upload_id: uuid.UUID | str) -> str:
     """
     now = timezone.now()
     stale = now - dt.timedelta(seconds=settings.MESSPACE_INGEST_CLAIM_SECONDS)
+    # A file that killed its worker several times (memory, a crash in a parser)
+    # is not claimed again: it waits in quarantine instead of looping forever.
+    Upload.objects.filter(
+        pk=upload_id, state=UploadState.PROCESSING, claimed_at__lt=stale, attempts__gte=MAX_ATTEMPTS
+    ).update(
+        state=UploadState.QUARANTINED,
+        reason_code="internal",
+        reason=_(
+            "Le traitement de ce fichier a échoué à plusieurs reprises ; l’équipe technique est prévenue."
+        ),
+        processed_at=now,
+    )
     with transaction.atomic():
         _relaxed_commit()
         claimed = (
@@ -378,6 +393,9 @@ def _accept(
                 assert latest is not None  # noqa: S101 - the replaced document exists
                 doc.series = latest.series
                 doc.version = latest.version + 1
+                # The patient's choices about the document carry over to its new version.
+                doc.hidden_from_professionals = latest.hidden_from_professionals
+                doc.confidential_from_guardians = latest.confidential_from_guardians
                 older = list(previous.filter(is_current=True).values_list("pk", flat=True))
                 previous.filter(pk__in=older).update(is_current=False)
                 # Older versions stay readable from the document page, not on the timeline.
@@ -464,11 +482,13 @@ def _event_defaults(document: Document) -> dict[str, Any]:
 # --- Reading contents ---
 
 
-def document_original(*, access: RecordAccess, document: Document) -> bytes:
-    """The original bytes, decrypted, for a reader the policy let through; logged."""
+def document_original(*, access: RecordAccess, document: Document, log: bool = True) -> bytes:
+    """The original bytes, decrypted, for a reader the policy let through; logged
+    unless the caller already logged this reading."""
     upload = document.upload
     key = vault.unwrap(wrapped=upload.wrapped_key, key_id=upload.key_id, owner=upload.owner)
-    access.log(action=AccessAction.READ, what="document", object_id=document.pk)
+    if log:
+        access.log(action=AccessAction.READ, what="document", object_id=document.pk)
     return blob_get(name=upload.blob, data_key=key, aad=f"{upload.owner}:original")
 
 
@@ -480,7 +500,7 @@ def document_preview(*, access: RecordAccess, document: Document) -> bytes | Non
         return blob_get(name=document.preview_blob, data_key=key, aad=f"{document.owner}:preview")
     if document.kind != "pdf":
         return None
-    png = pdf_preview(document_original(access=access, document=document))
+    png = pdf_preview(document_original(access=access, document=document, log=False))
     if png is None:
         return None
     name = blob_put(data_key=key, plaintext=png, aad=f"{document.owner}:preview")
@@ -503,6 +523,34 @@ def document_visibility_set(*, access: RecordAccess, document: Document, hidden:
         Document.objects.filter(series=document.series).update(hidden_from_professionals=hidden)
         document.hidden_from_professionals = hidden
         document_event_sync(document=document)
+        access.log(action=AccessAction.WRITE, what="document", object_id=document.pk)
+
+
+def document_guardian_confidentiality_set(
+    *, access: RecordAccess, document: Document, confidential: bool
+) -> None:
+    """Keep a minor's document (every version) from their guardians and carers, or stop.
+
+    The same rule as for entries: a professional with access, or the minor aged
+    15 or more in their own record; guardians never.
+    """
+    if document.patient_id != access.patient.pk:
+        raise Http404
+    if not access.patient.is_minor:
+        raise ValidationError(
+            _("Ce dossier est celui d’une personne majeure : il n’a plus de représentant légal.")
+        )
+    if not access.may_keep_from_guardians:
+        raise PermissionDenied
+    with transaction.atomic():
+        Document.objects.filter(series=document.series).update(
+            confidential_from_guardians=confidential
+        )
+        TimelineEvent.objects.filter(
+            kind="document",
+            source_id__in=Document.objects.filter(series=document.series).values("pk"),
+        ).update(confidential_from_guardians=confidential)
+        document.confidential_from_guardians = confidential
         access.log(action=AccessAction.WRITE, what="document", object_id=document.pk)
 
 

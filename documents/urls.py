@@ -18,6 +18,7 @@ ROUTES = {
     "preview": "<int:pk>/apercu/",
     "visibility": "<int:pk>/visibilite/",
     "delete": "<int:pk>/supprimer/",
+    "confidentiality": "<int:pk>/confidentialite/",
     "new_version": "<int:pk>/nouvelle-version/",
 }
 

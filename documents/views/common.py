@@ -24,6 +24,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+from consent.forms import ConfidentialityForm
 from consent.models import AccessAction
 from consent.policy import RecordAccess
 from documents import search, selectors, services
@@ -160,7 +161,7 @@ def document_detail(request: HttpRequest, access: RecordAccess, pk: int) -> Http
     access.log(action=AccessAction.READ, what="document", object_id=document.pk)
     rendered = ""
     if document.kind in {DocumentKind.CDA, DocumentKind.FHIR}:
-        content = services.document_original(access=access, document=document)
+        content = services.document_original(access=access, document=document, log=False)
         if document.kind == DocumentKind.CDA:
             rendered = rendering.cda_to_html(content)
         else:
@@ -227,6 +228,7 @@ def document_download(request: HttpRequest, access: RecordAccess, pk: int) -> Ht
 def document_preview(request: HttpRequest, access: RecordAccess, pk: int) -> HttpResponse:
     _require_documents(access)
     document = access.document_or_404(pk)
+    access.log(action=AccessAction.READ, what="document", object_id=document.pk)
     png = services.document_preview(access=access, document=document)
     if png is None:
         raise Http404
@@ -258,6 +260,37 @@ def document_visibility(request: HttpRequest, access: RecordAccess, pk: int) -> 
             request,
             _("« %(title)s » n’est plus masqué aux professionnels.") % {"title": document.title},
         )
+    return redirect(document_reverse(access, "detail", document.pk))
+
+
+def document_confidentiality(request: HttpRequest, access: RecordAccess, pk: int) -> HttpResponse:
+    """Keep a minor's document from their guardians, or stop (POST only)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    document = access.document_or_404(pk)
+    form = ConfidentialityForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest()
+    confidential: bool = form.cleaned_data["confidential"]
+    try:
+        services.document_guardian_confidentiality_set(
+            access=access, document=document, confidential=confidential
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if confidential:
+            messages.success(
+                request,
+                _("« %(entry)s » est désormais confidentiel vis-à-vis des représentants légaux.")
+                % {"entry": document.title},
+            )
+        else:
+            messages.success(
+                request,
+                _("« %(entry)s » n’est plus confidentiel vis-à-vis des représentants légaux.")
+                % {"entry": document.title},
+            )
     return redirect(document_reverse(access, "detail", document.pk))
 
 

@@ -57,6 +57,7 @@ HANDLERS: dict[str, Handler] = {
     "preview": common.document_preview,
     "visibility": common.document_visibility,
     "delete": common.document_delete,
+    "confidentiality": common.document_confidentiality,
     "new_version": common.document_new_version,
 }
 
@@ -65,5 +66,5 @@ PRO_VIEWS = {name: _pro(h) for name, h in HANDLERS.items() if name not in {"visi
 CARER_VIEWS = {
     name: _carer(h)
     for name, h in HANDLERS.items()
-    if name not in {"visibility", "delete", "new_version"}
+    if name not in {"visibility", "delete", "new_version", "confidentiality"}
 }

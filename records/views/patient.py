@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.sessions.backends.base import SessionBase
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -38,12 +38,28 @@ def patient_access(request: HttpRequest) -> RecordAccess:
     user = request.user
     acting_for = request.session.get(ACTING_FOR_SESSION_KEY)
     if acting_for is None:
-        return own_record_access(user)  # type: ignore[arg-type]
-    try:
-        return guardian_record_access(user, int(acting_for))  # type: ignore[arg-type]
-    except Http404:
-        stop_acting(request.session)
-        raise
+        access = own_record_access(user)  # type: ignore[arg-type]
+    else:
+        try:
+            access = guardian_record_access(user, int(acting_for))  # type: ignore[arg-type]
+        except Http404:
+            stop_acting(request.session)
+            raise
+    _check_posted_record(request, access)
+    return access
+
+
+def _check_posted_record(request: HttpRequest, access: RecordAccess) -> None:
+    """A form names the record it was shown for (field ``record``): if the user
+    switched records in another tab meanwhile, refuse rather than file the data
+    in the wrong record."""
+    posted = request.POST.get("record") if request.method == "POST" else None
+    if posted is not None and posted != str(access.patient.pk):
+        raise PermissionDenied(
+            _(
+                "Vous avez changé de dossier dans un autre onglet depuis l’affichage de ce formulaire : rien n’a été enregistré. Rechargez la page et recommencez."
+            )
+        )
 
 
 @login_required

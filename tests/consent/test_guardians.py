@@ -370,10 +370,17 @@ def test_guardian_access_stops_at_the_18th_birthday_even_before_the_task(
 def test_majority_task_ends_guardianships_invites_the_young_adult_and_notifies_once(
     client: Client, parent: User, other_parent: User, db: None, time_machine: Any
 ) -> None:
-    """Léo turns 18 with no login and his own email: he gets an account and a link
-    to choose a password; both guardians are told; a second run sends nothing."""
+    """Léo turns 18; his account exists without a password yet: he gets a link to
+    choose one; both guardians are told; a second run sends nothing."""
+    leo_user = UserFactory(email="leo@ex.fr", password=None)
+    leo_user.set_unusable_password()
+    leo_user.save()
     leo = PatientFactory(
-        given_names="Léo", birth_names="DURAND", birth_date=dt.date(2008, 3, 10), email="leo@ex.fr"
+        given_names="Léo",
+        birth_names="DURAND",
+        birth_date=dt.date(2008, 3, 10),
+        email="leo@ex.fr",
+        user=leo_user,
     )
     entry_import(patient=leo, model=Treatment, data={"medicine": "Ramipril"})
     younger = PatientFactory(birth_date=dt.date(2010, 5, 5))
@@ -394,8 +401,6 @@ def test_majority_task_ends_guardianships_invites_the_young_adult_and_notifies_o
     assert recipients == sorted(["leo@ex.fr", parent.email, other_parent.email])
     for message in mail.outbox:
         assert "Ramipril" not in message.body + str(message.alternatives)  # no health content
-    leo.refresh_from_db()
-    assert leo.user is not None and not leo.user.has_usable_password()
     invitation = next(m for m in mail.outbox if m.to == ["leo@ex.fr"])
     assert len(invitation.alternatives) == 1
     link = re.search(r"https?://\S+/compte/activer/\S+/", invitation.body)
@@ -419,11 +424,55 @@ def test_majority_task_ends_guardianships_invites_the_young_adult_and_notifies_o
         },
     )
     assert done.status_code == 302
-    leo.user.refresh_from_db()
-    assert leo.user.check_password("Un-mot-de-passe-solide-2026")
+    leo_user.refresh_from_db()
+    assert leo_user.check_password("Un-mot-de-passe-solide-2026")
     again = client.get("/" + path, follow=True)
     assert again.context["validlink"] is False
-    assert own_record_access(leo.user).patient == leo
+    assert own_record_access(leo_user).patient == leo
+
+
+def test_no_account_is_made_from_a_contact_address_a_guardian_could_have_set(
+    parent: User, child: Patient, time_machine: Any
+) -> None:
+    """GIVEN a guardian who put an address of their own as the child's contact email
+    WHEN the child comes of age THEN no account is made from it and no link is sent."""
+    services.guardianship_add(patient=child, guardian=parent)
+    acting = guardian_record_access(parent, child.pk)
+    from records.services import patient_contact_update
+
+    patient_contact_update(access=acting, data={"email": "parent-alias@exemple.fr"})
+    users_before = User.objects.count()
+    time_machine.move_to(dt.datetime(2035, 6, 2, 3, 0, tzinfo=PARIS), tick=False)
+
+    guardianships_end_at_majority.delay()
+
+    child.refresh_from_db()
+    assert child.user is None and User.objects.count() == users_before
+    assert [m.to for m in mail.outbox] == [[parent.email]]
+    assert "/compte/activer/" not in mail.outbox[0].body
+
+
+def test_carers_a_guardian_invited_end_at_majority(
+    parent: User, child: Patient, time_machine: Any
+) -> None:
+    services.guardianship_add(patient=child, guardian=parent)
+    grant, token = services.carer_invite(
+        access=guardian_record_access(parent, child.pk),
+        email="nounou@exemple.fr",
+        sections=["vaccination"],
+        can_write=False,
+        expires_at=dt.datetime(2040, 1, 1, tzinfo=PARIS),
+    )
+    # The link works only for the invited address's own account.
+    with pytest.raises(ValidationError, match="une autre adresse"):
+        services.carer_accept(user=parent, token=token)
+    services.carer_accept(user=UserFactory(email="nounou@exemple.fr"), token=token)
+    time_machine.move_to(dt.datetime(2035, 6, 2, 3, 0, tzinfo=PARIS), tick=False)
+
+    guardianships_end_at_majority.delay()
+
+    grant.refresh_from_db()
+    assert grant.revoked_at is not None
 
 
 def test_majority_catches_up_after_downtime_and_never_hands_a_parent_address_over(
@@ -525,3 +574,46 @@ def test_admin_adds_guardians_through_the_rules(
     assert Guardianship.objects.filter(patient=child).count() == 2
     listing = client.get(reverse("admin:consent_guardianship_changelist"))
     assert listing.status_code == 200
+
+
+def test_guardian_history_leaves_out_who_read_the_confidential_items(
+    client: Client, login: Login, parent: User, child: Patient
+) -> None:
+    services.guardianship_add(patient=child, guardian=parent)
+    gp = ProfessionalFactory(profession="generaliste")
+    CareRelationshipFactory(professional=gp, patient=child)
+    secret = _entry(child, "Traitement discret", by=gp)
+    visible = _entry(child, "Sirop", by=gp)
+    pro = professional_record_access(gp.user, child.pk)
+    services.entry_guardian_confidentiality_set(access=pro, entry=secret, confidential=True)
+
+    parent_client = _acting(login(client, parent), child)
+    rows = parent_client.get(reverse("consent:history")).context["rows"]
+
+    object_ids = {log.object_id for log, _label in rows}
+    assert visible.pk in object_ids
+    assert secret.pk not in object_ids
+
+
+def test_a_form_shown_for_one_record_is_refused_after_switching_in_another_tab(
+    client: Client, login: Login, parent: User, child: Patient
+) -> None:
+    """GIVEN the parent's own add form open in one tab WHEN they switch into their
+    child's record in another tab and submit the first form THEN nothing is filed."""
+    services.guardianship_add(patient=child, guardian=parent)
+    client = login(client, parent)
+    own = client.get(reverse("records:section_add", args=["traitements"]))
+    own_record = own.context["patient"].pk
+    _acting(client, child)
+
+    response = client.post(
+        reverse("records:section_add", args=["traitements"]),
+        {**post_data("treatment", medicine="Doliprane"), "record": own_record},
+    )
+
+    assert response.status_code == 403
+    assert not Treatment.objects.filter(medicine="Doliprane").exists()
+    assertContains(
+        client.get(reverse("records:section_add", args=["traitements"])),
+        f'name="record" value="{child.pk}"',
+    )

@@ -612,3 +612,72 @@ def test_reindex_after_a_new_search_key_finds_documents_again(
     call_command("documents_reindex", stdout=io.StringIO())
 
     assert search_filter(access.documents(), "poignet").exists()
+
+
+def test_a_minors_document_kept_from_the_guardians_and_its_new_versions_too(
+    client: Client, login: Login, bob: Professional, bob_token: str
+) -> None:
+    """GIVEN a professional's document in a 16-year-old's record, hidden by the teen
+    WHEN the professional keeps it from the parents and publishes a version 2
+    THEN the parent sees neither version, and version 2 is still hidden from
+    other professionals."""
+    from consent import services as consent_services
+    from consent.policy import guardian_record_access
+    from messpace.factories import UserFactory
+
+    teen = PatientUserFactory(
+        birth_date=dt.date.today() - dt.timedelta(days=16 * 365 + 30)  # 16
+    )
+    parent = UserFactory()
+    consent_services.guardianship_add(patient=teen, guardian=parent)
+    CareRelationshipFactory(professional=bob, patient=teen)
+    _api_deposit(client, bob_token, teen, pdf_bytes("contraception"), title="Ordonnance pilule")
+    v1 = Document.objects.get(patient=teen)
+    services.document_visibility_set(
+        access=own_record_access(teen.user),
+        document=v1,
+        hidden=True,  # type: ignore[arg-type]
+    )
+    bob_client = login(Client(), bob.user)
+
+    kept = bob_client.post(
+        reverse("pro_documents:confidentiality", args=[teen.pk, v1.pk]), {"confidential": "1"}
+    )
+    _api_deposit(client, bob_token, teen, pdf_bytes("v2"), title="Ordonnance v2", replaces=v1.pk)
+
+    assert kept.status_code == 302
+    v2 = Document.objects.get(patient=teen, is_current=True)
+    assert v2.version == 2 and v2.hidden_from_professionals and v2.confidential_from_guardians
+    assert guardian_record_access(parent, teen.pk).documents().count() == 0
+    other = ProfessionalFactory()
+    CareRelationshipFactory(professional=other, patient=teen)
+    assert professional_record_access(other.user, teen.pk).documents().count() == 0
+    parent_client = login(Client(), parent)
+    parent_client.post(reverse("records:act_for", args=[teen.pk]))
+    assert parent_client.get(reverse("documents:detail", args=[v2.pk])).status_code == 404
+    assert "Ordonnance" not in parent_client.get(reverse("records:timeline")).content.decode()
+
+
+def test_an_upload_that_keeps_killing_its_worker_ends_in_quarantine(alice: Patient) -> None:
+    deposit = services.document_deposit(
+        access=own_record_access(alice.user),  # type: ignore[arg-type]
+        content=pdf_bytes(),
+        filename="x.pdf",
+        declared_mime="application/pdf",
+        doc_type="EXPPAT_2",
+        title="Plante",
+        act_date=dt.date(2024, 1, 5),
+    )
+    # Three claims already, the last one abandoned (its worker died).
+    Upload.objects.filter(pk=deposit.upload.pk).update(
+        state=UploadState.PROCESSING,
+        attempts=services.MAX_ATTEMPTS,
+        claimed_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+    )
+
+    state = services.upload_process(upload_id=deposit.upload.pk)
+
+    upload = Upload.objects.get(pk=deposit.upload.pk)
+    assert state == UploadState.QUARANTINED == upload.state
+    assert upload.reason_code == "internal" and "plusieurs reprises" in upload.reason
+    assert not Document.objects.filter(upload=upload).exists()
