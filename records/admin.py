@@ -1,8 +1,29 @@
 """Admin shows identities and record states only; health content stays out of the admin."""
 
-from django.contrib import admin
+from typing import Any
 
-from records.models import Patient, Record, RecordTransition
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadhandler import MemoryFileUploadHandler, StopUpload
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
+
+from messpace.uploads import TOO_LARGE_ATTR, BoundedMemoryUploadHandler
+from records import cohort_services, tasks
+from records.models import (
+    CohortImport,
+    CohortImportState,
+    Patient,
+    Record,
+    RecordTransition,
+)
 
 
 @admin.register(Patient)
@@ -29,3 +50,201 @@ class RecordAdmin(admin.ModelAdmin[Record]):
     readonly_fields = ("patient", "state", "state_changed_at")
     search_fields = ("patient__nir", "patient__birth_names")
     inlines = [RecordTransitionInline]
+
+
+# --- Cohort imports --------------------------------------------------------------------------
+
+
+# The change page lists this many reported lines; the counters give the total.
+ERROR_LINES_SHOWN = 1000
+
+
+class CohortUploadHandler(BoundedMemoryUploadHandler):
+    """In memory (the CSV is personal data), cut off past the cohort file limit."""
+
+    def handle_raw_input(
+        self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: Any = None
+    ) -> None:
+        self.activated = True
+        self.refuse_all = content_length > cohort_services.max_bytes() + 1024 * 1024
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        if self.refuse_all or start + len(raw_data) > cohort_services.max_bytes():
+            setattr(self.request, TOO_LARGE_ATTR, True)
+            raise StopUpload(connection_reset=False)
+        return MemoryFileUploadHandler.receive_data_chunk(self, raw_data, start)
+
+
+class CohortUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Fichier CSV des assurés"),
+        help_text=_(
+            "Séparateur « ; » ou « , », encodage UTF-8 ou Windows-1252, une personne par ligne."
+        ),
+        error_messages={
+            "required": _("Choisissez le fichier CSV à importer."),
+            "empty": _("Le fichier est vide."),
+        },
+    )
+
+
+@admin.register(CohortImport)
+class CohortImportAdmin(admin.ModelAdmin[CohortImport]):
+    """Upload a CSV of insured persons; follow its import and read the refused lines."""
+
+    list_display = (
+        "created_at",
+        "filename",
+        "by",
+        "state",
+        "total_rows",
+        "processed_rows",
+        "created_count",
+        "unchanged_count",
+        "duplicate_count",
+        "error_count",
+    )
+    list_filter = ("state",)
+    fields = (
+        "filename",
+        "by",
+        "created_at",
+        "encoding",
+        "size",
+        "state",
+        "progress",
+        "total_rows",
+        "processed_rows",
+        "created_count",
+        "unchanged_count",
+        "duplicate_count",
+        "error_count",
+        "started_at",
+        "finished_at",
+        "failure",
+        "error_lines",
+    )
+    readonly_fields = fields
+    actions = ("resume_imports",)
+
+    def get_urls(self) -> list[URLPattern]:
+        # Declared before the default "add/" so that it replaces it.
+        upload = csrf_exempt(self._upload_entry)
+        name = f"{self.opts.app_label}_{self.opts.model_name}_add"
+        return [path("add/", upload, name=name), *super().get_urls()]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("progression"))
+    def progress(self, obj: CohortImport) -> str:
+        return format_html(
+            '<progress max="100" value="{}" aria-label="{}"></progress> {} % ({} / {}) — {}',
+            obj.progress_percent,
+            _("Progression de l’import"),
+            obj.progress_percent,
+            obj.processed_rows,
+            obj.total_rows,
+            _("rechargez la page pour suivre l’avancement.")
+            if not obj.is_finished
+            else obj.get_state_display(),
+        )
+
+    @admin.display(description=_("lignes signalées"))
+    def error_lines(self, obj: CohortImport) -> str:
+        shown = list(
+            cohort_services.cohort_import_errors(import_id=obj.pk)[:ERROR_LINES_SHOWN].values_list(
+                "line", "nir_masked", "message"
+            )
+        )
+        if not shown:
+            return str(_("Aucune ligne refusée."))
+        rows = format_html_join("", '<tr><th scope="row">{}</th><td>{}</td><td>{}</td></tr>', shown)
+        total = obj.error_count + obj.duplicate_count
+        more = (
+            format_html(
+                "<p>{}</p>",
+                _("Seules les %(shown)d premières lignes sur %(total)d sont affichées.")
+                % {"shown": len(shown), "total": total},
+            )
+            if total > len(shown)
+            else ""
+        )
+        return format_html(
+            '<table><caption>{}</caption><thead><tr><th scope="col">{}</th>'
+            '<th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>{}</tbody>'
+            "</table>{}",
+            _("Lignes refusées ou en double"),
+            _("Ligne"),
+            _("NIR (masqué)"),
+            _("Motif"),
+            rows,
+            more,
+        )
+
+    @admin.action(description=_("Reprendre les imports interrompus"))
+    def resume_imports(self, request: HttpRequest, queryset: QuerySet[CohortImport]) -> None:
+        for cohort_import in queryset.filter(
+            state__in=[CohortImportState.QUEUED, CohortImportState.RUNNING]
+        ):
+            tasks.cohort_import_run.delay(cohort_import.pk)
+
+    def _upload_entry(self, request: HttpRequest) -> HttpResponse:
+        # The handlers must be set before anything reads the body, hence this
+        # CSRF-exempt entry; the admin wrapper below still checks the CSRF token.
+        request.upload_handlers = [CohortUploadHandler(request)]
+        view = self.admin_site.admin_view(self.upload_view)
+        return view(request)
+
+    def upload_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = CohortUploadForm()
+        if request.method == "POST":
+            form = CohortUploadForm(request.POST, request.FILES)
+            if getattr(request, TOO_LARGE_ATTR, False):
+                form = CohortUploadForm(request.POST)
+                form.is_valid()
+                form.errors.clear()
+                form.add_error("file", cohort_services.too_large_message())
+            elif form.is_valid():
+                upload = form.cleaned_data["file"]
+                try:
+                    cohort_import = cohort_services.cohort_import_start(
+                        by=request.user,  # type: ignore[arg-type]
+                        filename=upload.name or "",
+                        content=upload.read(),
+                    )
+                except ValidationError as exc:
+                    for message in exc.messages:
+                        form.add_error("file", message)
+                else:
+                    self.message_user(
+                        request,
+                        _(
+                            "Fichier reçu : %(rows)d lignes à importer. L’import se poursuit "
+                            "en arrière-plan."
+                        )
+                        % {"rows": cohort_import.total_rows},
+                        messages.SUCCESS,
+                    )
+                    return redirect(
+                        reverse(
+                            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+                            args=[cohort_import.pk],
+                        )
+                    )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Importer une population d’assurés"),
+            "form": form,
+            "required_columns": cohort_services.REQUIRED_COLUMNS,
+            "optional_columns": cohort_services.OPTIONAL_COLUMNS,
+            "max_megabytes": cohort_services.max_bytes() // (1024 * 1024),
+            "has_view_permission": self.has_view_permission(request),
+        }
+        return TemplateResponse(request, "admin/records/cohortimport/upload.html", context)

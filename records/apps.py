@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class RecordsConfig(AppConfig):
     name = "records"
     verbose_name = _("Dossiers et rubriques")
+
+    def ready(self) -> None:
+        from messpace.vault import register_sealed
+        from records.cohorts import CohortImport
+
+        # Master-key rotation re-wraps the data keys of the imported CSV files.
+        register_sealed(CohortImport, owner=lambda i: i.owner, owner_fields=("public_id",))

@@ -946,3 +946,6 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.title}"
+
+
+from records.cohorts import *  # noqa: E402,F403

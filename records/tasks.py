@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from records import services
+from records import cohort_services, services
 from records.models import Patient
 
 
@@ -12,3 +12,9 @@ def timeline_rebuild(patient_id: int) -> int:
     if not Patient.objects.filter(pk=patient_id).exists():
         return 0
     return services.timeline_rebuild(patient_id=patient_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def cohort_import_run(import_id: int) -> None:
+    """Import the lines of a cohort import; resumes an interrupted one, safe to run twice."""
+    cohort_services.cohort_import_run(import_id=import_id)

@@ -383,6 +383,8 @@ if MESSPACE_MASTER_KEY_ID not in MESSPACE_MASTER_KEYS:
 # Largest accepted document; uploads stay in memory up to this size and are cut
 # off beyond it (messpace/uploads.py), so no health document touches the disk.
 MESSPACE_DOCUMENT_MAX_BYTES = env_int("MESSPACE_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+# Largest CSV of insured persons an admin may import at once (opt-out cohorts).
+MESSPACE_COHORT_MAX_BYTES = env_int("MESSPACE_COHORT_MAX_BYTES", 60 * 1024 * 1024, minimum=1024)
 FILE_UPLOAD_HANDLERS = ["messpace.uploads.BoundedMemoryUploadHandler"]
 # An ingestion claim older than this is presumed dead (its worker was killed):
 # the upload may be claimed again. Longer than the slowest ingestion.
