@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadhandler import MemoryFileUploadHandler, StopUpload
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -15,8 +15,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
+from documents.blobs import blob_get
+from messpace import vault
 from messpace.uploads import TOO_LARGE_ATTR, BoundedMemoryUploadHandler
-from records import cohort_services, tasks
+from records import campaign_services, cohort_services, tasks
+from records.campaigns import Campaign, CampaignState, LetterBatch
 from records.models import (
     CohortImport,
     CohortImportState,
@@ -248,3 +251,106 @@ class CohortImportAdmin(admin.ModelAdmin[CohortImport]):
             "has_view_permission": self.has_view_permission(request),
         }
         return TemplateResponse(request, "admin/records/cohortimport/upload.html", context)
+
+
+# --- Opt-out campaigns ---
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin[Campaign]):
+    """Admins create a campaign (filters, delay), then start it with the action."""
+
+    list_display = ("name", "state", "created_at", "started_at", "finished_at", "notice_count")
+    list_filter = ("state",)
+    fields = (
+        "name",
+        "cohort_import",
+        "postcode_prefixes",
+        "birth_year_from",
+        "birth_year_to",
+        "delay_days",
+        "state",
+        "started_at",
+        "finished_at",
+    )
+    actions = ("start_campaigns",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and obj.state != CampaignState.DRAFT:
+            return self.fields
+        return ("state", "started_at", "finished_at")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Campaign, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("avis"))
+    def notice_count(self, obj: Campaign) -> int:
+        return obj.notices.count()
+
+    @admin.action(description=_("Démarrer l’envoi des avis"))
+    def start_campaigns(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        for campaign in queryset:
+            count = campaign_services.campaign_start(campaign=campaign)
+            self.message_user(
+                request,
+                _("%(name)s : %(count)d avis à envoyer.") % {"name": campaign.name, "count": count},
+            )
+
+
+@admin.register(LetterBatch)
+class LetterBatchAdmin(admin.ModelAdmin[LetterBatch]):
+    """The print house's batches: one PDF and one manifest each, decrypted on download."""
+
+    list_display = ("campaign", "number", "count", "created_at", "downloads")
+    list_filter = ("campaign",)
+    fields = ("campaign", "number", "count", "created_at", "downloads")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self.download)
+        return [
+            path("<int:pk>/<str:part>/", view, name="records_letterbatch_download"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("fichiers"))
+    def downloads(self, obj: LetterBatch) -> str:
+        return format_html(
+            '<a href="{}">PDF</a> · <a href="{}">{}</a>',
+            reverse("admin:records_letterbatch_download", args=[obj.pk, "pdf"]),
+            reverse("admin:records_letterbatch_download", args=[obj.pk, "manifest"]),
+            _("manifeste CSV"),
+        )
+
+    def download(self, request: HttpRequest, pk: int, part: str) -> HttpResponse:
+        batch = LetterBatch.objects.filter(pk=pk).first()
+        if batch is None or part not in {"pdf", "manifest"}:
+            raise Http404
+        key = vault.unwrap(wrapped=bytes(batch.wrapped_key), key_id=batch.key_id, owner=batch.owner)
+        name = batch.pdf_blob if part == "pdf" else batch.manifest_blob
+        content = blob_get(name=name, data_key=key, aad=f"{batch.owner}:{part}")
+        kind = "application/pdf" if part == "pdf" else "text/csv; charset=utf-8"
+        extension = "pdf" if part == "pdf" else "csv"
+        response = HttpResponse(content, content_type=kind)
+        response["Content-Disposition"] = (
+            f'attachment; filename="courriers-{batch.campaign_id}-{batch.number}.{extension}"'
+        )
+        response["Cache-Control"] = "no-store"
+        return response

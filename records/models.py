@@ -948,4 +948,5 @@ class TimelineEvent(models.Model):
         return f"{self.get_kind_display()} — {self.title}"
 
 
+from records.campaigns import *  # noqa: E402,F403
 from records.cohorts import *  # noqa: E402,F403

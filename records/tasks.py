@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from records import cohort_services, services
+from records import campaign_services, cohort_services, services
 from records.models import Patient
 
 
@@ -18,3 +18,24 @@ def timeline_rebuild(patient_id: int) -> int:
 def cohort_import_run(import_id: int) -> None:
     """Import the lines of a cohort import; resumes an interrupted one, safe to run twice."""
     cohort_services.cohort_import_run(import_id=import_id)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    autoretry_for=(ConnectionError, TimeoutError, OSError),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=8,
+)
+def campaign_run(campaign_id: int) -> None:
+    """Issue a campaign's notices batch by batch and send its emails (queue ``letters``);
+    resumes where a killed worker stopped."""
+    campaign_services.campaign_run(campaign_id=campaign_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def records_open_due() -> int:
+    """Beat: open the records whose opt-out delay has passed without opposition."""
+    return campaign_services.records_open_due()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+from collections.abc import Iterator
 
-from PIL import Image, ImageChops
+from PIL import Image, ImageChops, ImageFile
 
 from documents.ingestion.errors import Refused
 from documents.ingestion.limits import Limits
@@ -109,3 +111,19 @@ def _is_grey(image: Image.Image) -> bool:
         ImageChops.difference(red, green).getbbox() is None
         and ImageChops.difference(green, blue).getbbox() is None
     )
+
+
+@contextlib.contextmanager
+def strict_decoding() -> Iterator[None]:
+    """Decode images strictly, whatever another library set process-wide.
+
+    Importing WeasyPrint (the letters of the opt-out campaigns, in the same
+    worker processes) sets ``PIL.ImageFile.LOAD_TRUNCATED_IMAGES = True``,
+    which would let a truncated upload through as a valid image.
+    """
+    previous = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous

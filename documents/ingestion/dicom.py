@@ -187,7 +187,7 @@ def _frame_preview(dataset: Dataset, limits: Limits, notes: list[str]) -> bytes 
             return None
         frames = int(dataset.get("NumberOfFrames", 1) or 1)
         first = next(generate_frames(dataset.PixelData, number_of_frames=frames))
-        with Image.open(io.BytesIO(first)) as frame:
+        with _preview.strict_decoding(), Image.open(io.BytesIO(first)) as frame:
             _preview.check_dimensions(*frame.size, limits, "L'image DICOM")
             frame.load()
             image = frame.copy()

@@ -29,10 +29,16 @@ def image_preview(data: bytes, kind: str, limits: Limits) -> bytes:
     """Validate the image and return its PNG preview (at most 800 px a side)."""
     pillow_format = _FORMATS[kind]
     try:
-        with Image.open(io.BytesIO(data), formats=[pillow_format]) as image:
+        with (
+            _preview.strict_decoding(),
+            Image.open(io.BytesIO(data), formats=[pillow_format]) as image,
+        ):
             _preview.check_dimensions(*image.size, limits)
             image.verify()
-        with Image.open(io.BytesIO(data), formats=[pillow_format]) as image:
+        with (
+            _preview.strict_decoding(),
+            Image.open(io.BytesIO(data), formats=[pillow_format]) as image,
+        ):
             _preview.check_dimensions(*image.size, limits)
             if pillow_format == "JPEG":
                 # Let libjpeg decode at a reduced scale: far faster for photos.

@@ -160,7 +160,7 @@ CELERY_TASK_ROUTES = {
     # First match wins: the notice before the rest of documents' tasks.
     "documents.tasks.document_notify": {"queue": "notify"},
     "documents.tasks.*": {"queue": "ingest"},
-    "consent.tasks.campaign_*": {"queue": "letters"},
+    "records.tasks.campaign_*": {"queue": "letters"},
     "messaging.tasks.*": {"queue": "notify"},
     "consent.tasks.emergency_*": {"queue": "notify"},
     "consent.tasks.majority_notify": {"queue": "notify"},
@@ -331,7 +331,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # WeasyPrint and fontTools log every page of a letter batch at INFO.
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # --- Documents: malware scanning (ClamAV) ---
@@ -417,6 +422,10 @@ REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
     "rest_framework.authentication.TokenAuthentication",
     "rest_framework.authentication.SessionAuthentication",
 ]
+CELERY_BEAT_SCHEDULE["records-open-due"] = {
+    "task": "records.tasks.records_open_due",
+    "schedule": 3600.0,
+}
 CELERY_BEAT_SCHEDULE["uploads-resume"] = {
     "task": "documents.tasks.uploads_resume",
     "schedule": 300.0,

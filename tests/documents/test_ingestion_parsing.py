@@ -1148,3 +1148,20 @@ def test_header_codes_map_to_document_types(
 
 def test_parsed_defaults_are_empty() -> None:
     assert Parsed() == Parsed(text="", notes=[])
+
+
+def test_truncated_jpeg_is_refused_even_after_weasyprint_loosened_pillow() -> None:
+    """GIVEN WeasyPrint imported in the same worker (it sets Pillow's
+    LOAD_TRUNCATED_IMAGES process-wide) WHEN a truncated JPEG is parsed
+    THEN it is still refused, and the global setting is left as it was."""
+    import weasyprint  # noqa: F401 - the import is the point
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+    data = image_bytes("JPEG", (400, 300))
+
+    with pytest.raises(Refused) as refused:
+        parse(data[: len(data) // 2], sniffed("jpeg"), Limits())
+
+    assert refused.value.code == "image_invalid"
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True

@@ -1,0 +1,444 @@
+"""Opt-out campaigns: issuing each person's notice once, by email or by letter,
+and opening the records whose delay has passed.
+
+``campaign_start`` gives every targeted record (state ``created``, no notice
+yet) one ``Notice`` row. ``campaign_run`` then issues them batch by batch:
+in one transaction per batch it draws the personal codes, moves the records
+to ``notified``, plans each recipient's delivery, and prints the letters of
+the batch (one PDF and one manifest, stored encrypted), so that a crash
+leaves a batch either wholly issued or not at all. Emails leave afterwards,
+one by one, each claimed first: an email whose worker died while sending is
+replaced by a letter rather than sent twice. ``records_open_due`` (beat)
+opens every notified record whose delay has passed without opposition.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from documents.blobs import blob_put
+from messpace import vault
+from messpace.mail import notice_email
+from records.campaigns import (
+    Campaign,
+    CampaignState,
+    DeliveryChannel,
+    DeliveryState,
+    LetterBatch,
+    Notice,
+    NoticeDelivery,
+)
+from records.cohorts import CohortMember, GuardianToInform
+from records.models import Patient, Record, RecordState, RecordTransition
+
+if TYPE_CHECKING:
+    from records.letters import LetterData
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+# Unambiguous characters (no 0/O, 1/I/L) for codes read from paper.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+# An email claimed this long ago and never marked sent is presumed lost with its worker.
+SENDING_STALE = dt.timedelta(minutes=15)
+
+
+def code_hash(code: str) -> str:
+    """Keyed hash of a personal code (what the database keeps to check it)."""
+    normalised = code.replace("-", "").replace(" ", "").upper()
+    key = hashlib.sha256(b"messpace-notice-code:" + settings.SECRET_KEY.encode()).digest()
+    return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def opening_moment(notified_at: dt.datetime, delay_days: int) -> dt.datetime:
+    """Midnight (Paris time) starting the day the record opens: the notice's day plus
+    the delay. The person may oppose until the end of the day before; letters
+    print that day, whatever the daylight-saving change in between."""
+    opens_on = timezone.localdate(notified_at) + dt.timedelta(days=delay_days)
+    return timezone.make_aware(dt.datetime.combine(opens_on, dt.time(0, 0)))
+
+
+def campaign_targets(campaign: Campaign) -> QuerySet[Record]:
+    """Records the campaign covers: state created, no notice yet, within its filters."""
+    qs = Record.objects.filter(state=RecordState.CREATED).filter(
+        ~Exists(Notice.objects.filter(record_id=OuterRef("pk")))
+    )
+    if campaign.cohort_import_id is not None:
+        qs = qs.filter(
+            Exists(
+                CohortMember.objects.filter(
+                    cohort_import_id=campaign.cohort_import_id, patient_id=OuterRef("patient_id")
+                )
+            )
+        )
+    prefixes = [p.strip() for p in campaign.postcode_prefixes.split(",") if p.strip()]
+    if prefixes:
+        condition = Q()
+        for prefix in prefixes:
+            condition |= Q(patient__postcode__startswith=prefix)
+        qs = qs.filter(condition)
+    if campaign.birth_year_from:
+        qs = qs.filter(patient__birth_date__year__gte=campaign.birth_year_from)
+    if campaign.birth_year_to:
+        qs = qs.filter(patient__birth_date__year__lte=campaign.birth_year_to)
+    return qs
+
+
+def campaign_start(*, campaign: Campaign) -> int:
+    """Start a draft campaign: one notice per targeted record, then the sending task.
+
+    Returns the number of notices. A campaign already started is left alone
+    (returns 0); a record another campaign reached meanwhile is skipped by the
+    one-notice-per-record constraint.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        started = Campaign.objects.filter(pk=campaign.pk, state=CampaignState.DRAFT).update(
+            state=CampaignState.RUNNING, started_at=now
+        )
+        if not started:
+            return 0
+        key = vault.new_data_key(owner=f"campaign:{campaign.pk}")
+        Campaign.objects.filter(pk=campaign.pk).update(wrapped_key=key.wrapped, key_id=key.key_id)
+        record_ids = list(campaign_targets(campaign).values_list("pk", flat=True))
+        Notice.objects.bulk_create(
+            [Notice(campaign_id=campaign.pk, record_id=pk) for pk in record_ids],
+            batch_size=BATCH_SIZE,
+            ignore_conflicts=True,
+        )
+        transaction.on_commit(lambda: _enqueue(campaign.pk))
+    return len(record_ids)
+
+
+def _enqueue(campaign_id: int) -> None:
+    from records.tasks import campaign_run
+
+    campaign_run.delay(campaign_id)
+
+
+def _campaign_key(campaign: Campaign) -> bytes:
+    return vault.unwrap(
+        wrapped=bytes(campaign.wrapped_key), key_id=campaign.key_id, owner=f"campaign:{campaign.pk}"
+    )
+
+
+def campaign_run(*, campaign_id: int) -> None:
+    """Issue every pending notice of a running campaign, batch by batch, then send
+    the emails; safe to run twice, and a run after a crash resumes where it stopped."""
+    while notices_issue_batch(campaign_id=campaign_id):
+        pass
+    emails_send(campaign_id=campaign_id)
+    Campaign.objects.filter(pk=campaign_id, state=CampaignState.RUNNING).exclude(
+        Exists(Notice.objects.filter(campaign_id=OuterRef("pk"), issued_at__isnull=True))
+    ).exclude(
+        Exists(
+            NoticeDelivery.objects.filter(
+                notice__campaign_id=OuterRef("pk"),
+                state__in=[DeliveryState.PENDING, DeliveryState.SENDING],
+            )
+        )
+    ).update(state=CampaignState.DONE, finished_at=timezone.now())
+
+
+def notices_issue_batch(*, campaign_id: int, size: int = BATCH_SIZE) -> int:
+    """Issue up to ``size`` notices in one transaction; returns how many.
+
+    Rows are locked with SKIP LOCKED, so two workers share a campaign without
+    issuing a notice twice.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        if campaign.state != CampaignState.RUNNING:
+            return 0
+        notices = list(
+            Notice.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(campaign_id=campaign_id, issued_at__isnull=True)
+            .select_related("record__patient")
+            .order_by("pk")[:size]
+        )
+        if not notices:
+            return 0
+        key = _campaign_key(campaign)
+        letters: list[tuple[NoticeDelivery, str]] = []
+        for notice in notices:
+            code = new_code()
+            notice.code_hash = code_hash(code)
+            notice.code_sealed = vault.encrypt(key, code.encode(), aad=f"notice:{notice.pk}:code")
+            notice.reference = f"C{campaign_id}-{notice.pk:07d}"
+            notice.issued_at = now
+            notice.opens_at = opening_moment(now, campaign.delay_days)
+            _record_notified(notice.record, now)
+            for delivery in _plan_deliveries(notice):
+                if delivery.channel == DeliveryChannel.LETTER:
+                    letters.append((delivery, code))
+        Notice.objects.bulk_update(
+            notices, ["code_hash", "code_sealed", "reference", "issued_at", "opens_at"]
+        )
+        if letters:
+            _print_letters(campaign, letters, now)
+    return len(notices)
+
+
+def _record_notified(record: Record, now: dt.datetime) -> None:
+    moved = Record.objects.filter(pk=record.pk, state=RecordState.CREATED).update(
+        state=RecordState.NOTIFIED, state_changed_at=now
+    )
+    if moved:
+        RecordTransition.objects.create(
+            record=record,
+            from_state=RecordState.CREATED,
+            to_state=RecordState.NOTIFIED,
+            at=now,
+            reason="Avis d’information envoyé (campagne)",
+        )
+
+
+def _address(patient: Patient) -> list[str]:
+    lines = [patient.address_line1, patient.address_line2, f"{patient.postcode} {patient.city}"]
+    if patient.country and patient.country != "FR":
+        lines.append(patient.country)
+    return [line.strip() for line in lines if line and line.strip()]
+
+
+def _plan_deliveries(notice: Notice) -> list[NoticeDelivery]:
+    """The person (or, for a minor, each guardian found by NIR) by email if known,
+    else by letter; a minor without a known guardian gets a letter at home
+    addressed to their legal guardians."""
+    patient = notice.record.patient
+    recipients: list[tuple[str, str, str, list[str]]] = []
+    if patient.is_minor:
+        nirs = list(
+            GuardianToInform.objects.filter(patient=patient).values_list("guardian_nir", flat=True)
+        )
+        for guardian in Patient.objects.filter(nir__in=nirs).order_by("nir"):
+            recipients.append(
+                (guardian.nir, guardian.full_name, guardian.email, _address(guardian))
+            )
+        if not recipients:
+            # Letters are always French (the print house's documents), whatever
+            # the language of the admin who started the campaign.
+            name = f"Aux représentants légaux de {patient.full_name}"
+            recipients.append(("home", name, "", _address(patient)))
+    else:
+        recipients.append(("self", patient.full_name, patient.email, _address(patient)))
+    deliveries = [
+        NoticeDelivery(
+            notice=notice,
+            recipient_key=key[:16],
+            recipient_name=name[:200],
+            channel=DeliveryChannel.EMAIL if email else DeliveryChannel.LETTER,
+            email=email,
+            address_lines=address,
+        )
+        for key, name, email, address in recipients
+    ]
+    NoticeDelivery.objects.bulk_create(deliveries)
+    return deliveries
+
+
+def _print_letters(
+    campaign: Campaign, letters: list[tuple[NoticeDelivery, str]], now: dt.datetime
+) -> None:
+    """One PDF and one manifest for these letters, stored encrypted; the deliveries
+    are marked printed in the same transaction."""
+    from records.letters import LetterData, manifest_csv
+
+    number = (
+        LetterBatch.objects.filter(campaign=campaign)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+        or 0
+    ) + 1
+    data = [
+        LetterData(
+            reference=delivery.notice.reference,
+            recipient_name=delivery.recipient_name,
+            address_lines=tuple(delivery.address_lines),
+            patient_name=delivery.notice.record.patient.full_name,
+            for_minor=delivery.recipient_key != "self",
+            code=code,
+            notified_on=timezone.localdate(now),
+            opens_on=timezone.localdate(delivery.notice.opens_at),
+            oppose_url=settings.MESSPACE_SITE_URL.rstrip("/") + "/opposition/",
+        )
+        for delivery, code in letters
+    ]
+    batch = LetterBatch.objects.create(
+        campaign=campaign, number=number, count=len(data), pdf_blob="", manifest_blob=""
+    )
+    key = vault.new_data_key(owner=batch.owner)
+    batch.pdf_blob = blob_put(data_key=key.key, plaintext=_render(data), aad=f"{batch.owner}:pdf")
+    batch.manifest_blob = blob_put(
+        data_key=key.key,
+        plaintext=manifest_csv(data, batch_number=number),
+        aad=f"{batch.owner}:manifest",
+    )
+    batch.wrapped_key, batch.key_id = key.wrapped, key.key_id
+    batch.save(update_fields=["pdf_blob", "manifest_blob", "wrapped_key", "key_id"])
+    NoticeDelivery.objects.filter(pk__in=[d.pk for d, _code in letters]).update(
+        state=DeliveryState.PRINTED, letter_batch=batch, sent_at=now
+    )
+
+
+def _render(data: Sequence[LetterData]) -> bytes:
+    from records.letters import DEFAULT_INSURER, render_batch
+
+    return render_batch(data, insurer=DEFAULT_INSURER, site_name=settings.MESSPACE_SITE_NAME)
+
+
+def emails_send(*, campaign_id: int) -> int:
+    """Send the campaign's pending emails, each claimed first; returns how many left.
+
+    A failed send puts the email back for the retry. An email claimed long ago
+    and never marked sent (its worker died mid-send) is replaced by a letter:
+    the person may then receive both, but never the same notice twice by the
+    same channel, and nobody is skipped.
+    """
+    _replace_lost_emails(campaign_id)
+    campaign = Campaign.objects.get(pk=campaign_id)
+    key = _campaign_key(campaign)
+    sent = 0
+    pending = NoticeDelivery.objects.filter(
+        notice__campaign_id=campaign_id,
+        channel=DeliveryChannel.EMAIL,
+        state=DeliveryState.PENDING,
+    ).values_list("pk", flat=True)
+    for delivery_id in list(pending):
+        now = timezone.now()
+        claimed = NoticeDelivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING).update(
+            state=DeliveryState.SENDING, claimed_at=now
+        )
+        if not claimed:
+            continue
+        delivery = NoticeDelivery.objects.select_related("notice__record__patient").get(
+            pk=delivery_id
+        )
+        notice = delivery.notice
+        code = vault.decrypt(key, bytes(notice.code_sealed), aad=f"notice:{notice.pk}:code")
+        context = {
+            "recipient_name": delivery.recipient_name,
+            "patient_name": notice.record.patient.full_name,
+            "for_minor": delivery.recipient_key != "self",
+            "code": code.decode(),
+            "opens_on": timezone.localdate(notice.opens_at) if notice.opens_at else None,
+            "reference": notice.reference,
+            "site_name": settings.MESSPACE_SITE_NAME,
+            "oppose_url": settings.MESSPACE_SITE_URL.rstrip("/") + "/opposition/",
+        }
+        try:
+            notice_email("opt_out_notice", context, delivery.email).send()
+        except Exception:
+            NoticeDelivery.objects.filter(pk=delivery_id, state=DeliveryState.SENDING).update(
+                state=DeliveryState.PENDING, claimed_at=None
+            )
+            raise
+        NoticeDelivery.objects.filter(pk=delivery_id).update(
+            state=DeliveryState.SENT, sent_at=timezone.now()
+        )
+        sent += 1
+    return sent
+
+
+def _replace_lost_emails(campaign_id: int) -> None:
+    stale = timezone.now() - SENDING_STALE
+    lost = NoticeDelivery.objects.filter(
+        notice__campaign_id=campaign_id,
+        channel=DeliveryChannel.EMAIL,
+        state=DeliveryState.SENDING,
+        claimed_at__lt=stale,
+    )
+    for delivery in lost:
+        delivery_bounced(delivery_id=delivery.pk)
+
+
+def delivery_bounced(*, delivery_id: int) -> NoticeDelivery | None:
+    """An email came back undelivered (or was lost): the notice goes by letter instead.
+
+    The letter is printed with the next batch of the campaign. Safe twice.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = (
+            NoticeDelivery.objects.select_for_update()
+            .select_related("notice__record__patient", "notice__campaign")
+            .filter(pk=delivery_id, channel=DeliveryChannel.EMAIL)
+            .exclude(state=DeliveryState.BOUNCED)
+            .first()
+        )
+        if delivery is None:
+            return None
+        delivery.state = DeliveryState.BOUNCED
+        delivery.bounced_at = now
+        delivery.save(update_fields=["state", "bounced_at"])
+        notice = delivery.notice
+        address = delivery.address_lines or _address(notice.record.patient)
+        try:
+            with transaction.atomic():
+                letter = NoticeDelivery.objects.create(
+                    notice=notice,
+                    recipient_key=delivery.recipient_key,
+                    recipient_name=delivery.recipient_name,
+                    channel=DeliveryChannel.LETTER,
+                    address_lines=address,
+                )
+        except IntegrityError:
+            return None
+        code = vault.decrypt(
+            _campaign_key(notice.campaign),
+            bytes(notice.code_sealed),
+            aad=f"notice:{notice.pk}:code",
+        ).decode()
+        _print_letters(notice.campaign, [(letter, code)], now)
+    return letter
+
+
+# --- Opening after the delay ---
+
+
+def records_open_due(*, now: dt.datetime | None = None, limit: int = 5000) -> int:
+    """Open every notified record whose delay has passed without opposition.
+
+    Safe to run twice and catches up after downtime: each record moves with a
+    conditional UPDATE, so a record opposed or activated meanwhile is left alone.
+    """
+    moment = now or timezone.now()
+    due = list(
+        Record.objects.filter(
+            state=RecordState.NOTIFIED,
+            notice__opens_at__lte=moment,
+        ).values_list("pk", flat=True)[:limit]
+    )
+    opened = 0
+    for record_id in due:
+        with transaction.atomic():
+            moved = Record.objects.filter(pk=record_id, state=RecordState.NOTIFIED).update(
+                state=RecordState.ACTIVE, state_changed_at=moment
+            )
+            if moved:
+                RecordTransition.objects.create(
+                    record_id=record_id,
+                    from_state=RecordState.NOTIFIED,
+                    to_state=RecordState.ACTIVE,
+                    at=moment,
+                    reason="Ouverture automatique après le délai d’opposition",
+                )
+                opened += 1
+    return opened
