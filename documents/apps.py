@@ -15,8 +15,6 @@ class DocumentsConfig(AppConfig):
         register_sealed(
             Document, owner=lambda d: f"document:{d.public_id}", owner_fields=("public_id",)
         )
-        try:
-            from documents import checks
-        except ImportError:  # pragma: no cover - arrives with the scanner
-            return
+        from documents import checks
+
         checks.register()
