@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from documents.urls import carer_patterns, patient_patterns, pro_patterns
 from messpace import views
+from records.views import opposition
 
 
 def health(request: HttpRequest) -> HttpResponse:
@@ -18,6 +19,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", views.home, name="home"),
     path("", include("messpace.accounts.urls")),
+    path("opposition/", opposition.notice_answer, name="notice_answer"),
     path("espace/confidentialite/", include("consent.urls")),
     path("espace/documents/", include(patient_patterns)),
     path("espace/", include("records.urls")),

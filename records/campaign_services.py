@@ -23,12 +23,17 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from documents.blobs import blob_put
 from messpace import vault
+from messpace.accounts.models import User
 from messpace.mail import notice_email
 from records.campaigns import (
     Campaign,
@@ -442,3 +447,104 @@ def records_open_due(*, now: dt.datetime | None = None, limit: int = 5000) -> in
                 )
                 opened += 1
     return opened
+
+
+# --- Answering a notice: opposition or early activation (public page) ---
+
+NOTICE_NOT_FOUND = gettext_lazy(
+    "Ce code et cette date de naissance ne correspondent à aucun avis en attente. "
+    "Vérifiez-les sur votre courrier ou votre courriel, ou appelez le service d’assistance."
+)
+
+
+def _pending_notice(code: str, birth_date: dt.date) -> Notice:
+    """The issued notice of a record still waiting to open, for this code and birth
+    date; one answer for every miss, so that codes cannot be probed."""
+    notice = (
+        Notice.objects.select_related("record__patient")
+        .filter(
+            code_hash=code_hash(code),
+            record__patient__birth_date=birth_date,
+            record__state=RecordState.NOTIFIED,
+            issued_at__isnull=False,
+        )
+        .first()
+    )
+    if notice is None:
+        raise ValidationError(str(NOTICE_NOT_FOUND))
+    return notice
+
+
+def notice_oppose(*, code: str, birth_date: dt.date) -> Record:
+    """The person opposes before the opening: the record never opens, and only what
+    is needed to honour the opposition is kept (identity, NIR, the notice's
+    reference); contact details and delivery addresses are erased."""
+    notice = _pending_notice(code, birth_date)
+    record = notice.record
+    patient = record.patient
+    with transaction.atomic():
+        moved = Record.objects.filter(pk=record.pk, state=RecordState.NOTIFIED).update(
+            state=RecordState.OPPOSED, state_changed_at=timezone.now()
+        )
+        if not moved:
+            raise ValidationError(str(NOTICE_NOT_FOUND))
+        RecordTransition.objects.create(
+            record=record,
+            from_state=RecordState.NOTIFIED,
+            to_state=RecordState.OPPOSED,
+            reason="Opposition avant l’ouverture (avis d’information)",
+        )
+        Patient.objects.filter(pk=patient.pk).update(
+            address_line1="", address_line2="", postcode="", city="", email="", phone=""
+        )
+        NoticeDelivery.objects.filter(notice=notice).update(address_lines=[], email="")
+        Notice.objects.filter(pk=notice.pk).update(code_sealed=b"")
+        GuardianToInform.objects.filter(patient=patient).delete()
+    record.state = RecordState.OPPOSED
+    return record
+
+
+def notice_activate(*, code: str, birth_date: dt.date, email: str, password: str) -> User:
+    """The person opens their record now and gets their login (email and password).
+
+    A minor's record is opened early with the support service, not here: the
+    notice reached the guardians, and the account would be the child's.
+    Raises ``ValidationError`` (French, per field) and changes nothing on refusal.
+    """
+    notice = _pending_notice(code, birth_date)
+    patient = notice.record.patient
+    if patient.is_minor:
+        raise ValidationError(
+            _(
+                "Le dossier d’un mineur s’ouvre par anticipation auprès du service d’assistance ; vous pouvez en revanche vous y opposer ici."
+            )
+        )
+    email = email.strip().lower()
+    if patient.user_id is not None:
+        raise ValidationError(str(NOTICE_NOT_FOUND))
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError(
+            {"email": [_("Cette adresse est déjà celle d’un compte : choisissez-en une autre.")]}
+        )
+    candidate = User(email=email, first_name=patient.first_given_name)
+    validate_password(password, user=candidate)
+    with transaction.atomic():
+        moved = Record.objects.filter(pk=notice.record.pk, state=RecordState.NOTIFIED).update(
+            state=RecordState.ACTIVE, state_changed_at=timezone.now()
+        )
+        if not moved:
+            raise ValidationError(str(NOTICE_NOT_FOUND))
+        RecordTransition.objects.create(
+            record=notice.record,
+            from_state=RecordState.NOTIFIED,
+            to_state=RecordState.ACTIVE,
+            reason="Ouverture anticipée par le titulaire",
+        )
+        user = User.objects.create_user(
+            email=email,
+            password=password,
+            first_name=patient.first_given_name,
+            last_name=(patient.used_name or patient.birth_names).title(),
+        )
+        Patient.objects.filter(pk=patient.pk).update(user=user)
+    return user

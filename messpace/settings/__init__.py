@@ -324,6 +324,8 @@ MESSPACE_TIMELINE_PAGE_SIZE = env_int("MESSPACE_TIMELINE_PAGE_SIZE", 25, minimum
 MESSPACE_SECTION_PAGE_SIZE = env_int("MESSPACE_SECTION_PAGE_SIZE", 25, minimum=5)
 # Record lookups by INS + birth date (care declaration, emergency access) per professional.
 MESSPACE_IDENTITY_LOOKUPS_PER_HOUR = env_int("MESSPACE_IDENTITY_LOOKUPS_PER_HOUR", 20, minimum=1)
+# Answers to an information notice (public page) per client address.
+MESSPACE_NOTICE_ATTEMPTS_PER_HOUR = env_int("MESSPACE_NOTICE_ATTEMPTS_PER_HOUR", 10, minimum=1)
 
 LOGGING = {
     "version": 1,
