@@ -32,6 +32,8 @@ PAGE_LABELS: dict[str, Any] = {
     "profile": _("Profil"),
     "contact": _("Coordonnées"),
     "privacy": _("Confidentialité et accès"),
+    "opposition": _("Opposition à l’ouverture du dossier"),
+    "activation": _("Ouverture anticipée du dossier"),
     "history": _("Historique des accès"),
 }
 EMERGENCY_PREFIX = "emergency:"

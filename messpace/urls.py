@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 
 from documents.urls import carer_patterns, patient_patterns, pro_patterns
 from messpace import views
-from records.views import opposition
+from records.views import opposition, support
 
 
 def health(request: HttpRequest) -> HttpResponse:
@@ -20,6 +20,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("", include("messpace.accounts.urls")),
     path("opposition/", opposition.notice_answer, name="notice_answer"),
+    path("support/avis/", support.caller_notice, name="support_caller_notice"),
     path("espace/confidentialite/", include("consent.urls")),
     path("espace/documents/", include(patient_patterns)),
     path("espace/", include("records.urls")),

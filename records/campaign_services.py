@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -479,7 +479,10 @@ def notice_oppose(*, code: str, birth_date: dt.date) -> Record:
     """The person opposes before the opening: the record never opens, and only what
     is needed to honour the opposition is kept (identity, NIR, the notice's
     reference); contact details and delivery addresses are erased."""
-    notice = _pending_notice(code, birth_date)
+    return _oppose(_pending_notice(code, birth_date))
+
+
+def _oppose(notice: Notice, *, by: User | None = None, reason: str = "") -> Record:
     record = notice.record
     patient = record.patient
     with transaction.atomic():
@@ -492,7 +495,8 @@ def notice_oppose(*, code: str, birth_date: dt.date) -> Record:
             record=record,
             from_state=RecordState.NOTIFIED,
             to_state=RecordState.OPPOSED,
-            reason="Opposition avant l’ouverture (avis d’information)",
+            by=by,
+            reason=reason or "Opposition avant l’ouverture (avis d’information)",
         )
         Patient.objects.filter(pk=patient.pk).update(
             address_line1="", address_line2="", postcode="", city="", email="", phone=""
@@ -548,3 +552,79 @@ def notice_activate(*, code: str, birth_date: dt.date, email: str, password: str
         )
         Patient.objects.filter(pk=patient.pk).update(user=user)
     return user
+
+
+# --- Support agents, for a caller whose identity they checked ---
+
+
+def notice_for_caller(*, nir: str, birth_date: dt.date) -> Notice:
+    """The pending notice of the caller's record, found by NIR and birth date;
+    the same refusal for every miss."""
+    notice = (
+        Notice.objects.select_related("record__patient")
+        .filter(
+            record__patient__nir=nir,
+            record__patient__birth_date=birth_date,
+            record__state=RecordState.NOTIFIED,
+            issued_at__isnull=False,
+        )
+        .first()
+    )
+    if notice is None:
+        raise ValidationError(_("Aucun avis en attente ne correspond à ces informations."))
+    return notice
+
+
+def _log_support(agent: User, notice: Notice, what: str) -> None:
+    from consent.models import AccessAction, AccessBasis, AccessLog
+
+    AccessLog.objects.create(
+        patient=notice.record.patient,
+        actor=agent,
+        actor_label=agent.get_full_name() or agent.email,
+        role="agent",
+        basis=AccessBasis.SUPPORT,
+        action=AccessAction.WRITE,
+        what=what,
+    )
+
+
+def caller_oppose(*, agent: User, nir: str, birth_date: dt.date) -> Record:
+    """A support agent records a caller's opposition (identity checked by the agent);
+    written to the record's access history as the agent's."""
+    if not agent.is_support_agent:
+        raise PermissionDenied
+    notice = notice_for_caller(nir=nir, birth_date=birth_date)
+    with transaction.atomic():
+        record = _oppose(
+            notice, by=agent, reason="Opposition recueillie par le service d’assistance"
+        )
+        _log_support(agent, notice, "opposition")
+    return record
+
+
+def caller_activate(*, agent: User, nir: str, birth_date: dt.date) -> Record:
+    """A support agent opens a caller's record early (no login is made: the person
+    activates their account later with the code of their notice or a new one)."""
+    if not agent.is_support_agent:
+        raise PermissionDenied
+    notice = notice_for_caller(nir=nir, birth_date=birth_date)
+    record = notice.record
+    now = timezone.now()
+    with transaction.atomic():
+        moved = Record.objects.filter(pk=record.pk, state=RecordState.NOTIFIED).update(
+            state=RecordState.ACTIVE, state_changed_at=now
+        )
+        if not moved:
+            raise ValidationError(_("Aucun avis en attente ne correspond à ces informations."))
+        RecordTransition.objects.create(
+            record=record,
+            from_state=RecordState.NOTIFIED,
+            to_state=RecordState.ACTIVE,
+            at=now,
+            by=agent,
+            reason="Ouverture anticipée recueillie par le service d’assistance",
+        )
+        _log_support(agent, notice, "activation")
+    record.state = RecordState.ACTIVE
+    return record

@@ -179,3 +179,57 @@ def test_a_minors_record_is_not_activated_online() -> None:
     assertContains(refused, "service d’assistance")
     assertContains(opposed, "Opposition enregistrée")
     assert Notice.objects.get(record__patient=child).record.state == RecordState.OPPOSED
+
+
+# --- Support agents, for a caller ---
+
+
+@pytest.mark.django_db
+def test_agent_records_an_opposition_for_a_caller_logged_in_the_history(login: Any) -> None:
+    from consent.models import AccessLog
+
+    patient, _code = _notified(email="appel@exemple.fr")
+    agent = UserFactory(is_support_agent=True, first_name="Nadia", last_name="Rousseau")
+    client = login(visitor(), agent)
+
+    response = client.post(
+        reverse("support_caller_notice"),
+        {
+            "nir": patient.nir,
+            "birth_date": patient.birth_date.isoformat(),
+            "choice": "oppose",
+            "identity_checked": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    assert Record.objects.get(patient=patient).state == RecordState.OPPOSED
+    log = AccessLog.objects.get(patient=patient)
+    assert (log.actor, log.basis, log.what) == (agent, "support", "opposition")
+
+
+@pytest.mark.django_db
+def test_agent_must_check_identity_and_gets_one_answer_for_a_miss(login: Any) -> None:
+    patient, _code = _notified(email="appel2@exemple.fr")
+    client = login(visitor(), UserFactory(is_support_agent=True))
+    url = reverse("support_caller_notice")
+    base = {"nir": patient.nir, "birth_date": patient.birth_date.isoformat(), "choice": "activate"}
+
+    unchecked = client.post(url, base)
+    wrong_date = client.post(url, {**base, "birth_date": "1901-01-01", "identity_checked": "on"})
+
+    assertContains(unchecked, "Vérifiez l’identité")
+    assertContains(wrong_date, "Aucun avis en attente")
+    assert Record.objects.get(patient=patient).state == RecordState.NOTIFIED
+
+
+@pytest.mark.django_db
+def test_only_support_agents_reach_the_caller_page(login: Any) -> None:
+    patient, _code = _notified(email="appel3@exemple.fr")
+    staff = UserFactory(is_staff=True)
+    for user in (UserFactory(), staff):
+        client = login(visitor(), user)
+        assert client.get(reverse("support_caller_notice")).status_code == 404
+    assert Record.objects.get(patient=patient).state == RecordState.NOTIFIED
+    agent = login(visitor(), UserFactory(is_support_agent=True))
+    assert agent.get(reverse("support_caller_notice")).status_code == 200
