@@ -14,7 +14,12 @@ os.environ.setdefault("SECURE_COOKIES", "false")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 # Each test process (xdist worker) gets its own cache keys in the shared Redis.
-os.environ.setdefault("CACHE_KEY_PREFIX", f"messpace-test-{os.getpid()}")
+# Set, not defaulted: the workers inherit the environment of the controller,
+# which imported these settings first, and shared keys made the throttle
+# counters of one worker trip another's tests (user ids and addresses overlap).
+os.environ["CACHE_KEY_PREFIX"] = (
+    f"messpace-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
+)
 os.environ.setdefault("MESSPACE_VAR_DIR", "/tmp/messpace-test-var")  # noqa: S108
 # Two fixed master keys (bytes 1..32 and 101..132), so rotation can be tested.
 os.environ.setdefault(
