@@ -32,7 +32,8 @@ def check_malware_scanner(
 ) -> list[checks.CheckMessage]:
     """Error ``documents.E001`` when production has no scanner and was not told that is fine.
 
-    Production means ``DEBUG`` off. ``MESSPACE_ALLOW_NO_SCANNER=true`` is the
+    Production means ``DEBUG`` off and a ``DATABASE_URL`` (embedded mode defaults
+    the flag below to true). ``MESSPACE_ALLOW_NO_SCANNER=true`` is the
     explicit opt-out (documents then go in unscanned). No connection to clamd is
     attempted: it may legitimately start after the application.
     """

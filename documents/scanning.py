@@ -12,7 +12,7 @@ because callers must treat them in opposite ways:
   later, and the document is never accepted in the meantime.
 
 Without a configured scanner, documents pass unscanned only when
-``MESSPACE_ALLOW_NO_SCANNER`` is true (its default follows ``DEBUG``); the
+``MESSPACE_ALLOW_NO_SCANNER`` is true (its default: true with ``DEBUG`` or in embedded mode); the
 system check ``documents.E001`` (``documents/checks.py``) refuses to start a
 production configuration that would reach that branch.
 """

@@ -354,7 +354,9 @@ if MESSPACE_CLAMAV_SOCKET and MESSPACE_CLAMAV_HOST:
 # Without a scanner, documents go in unscanned only with this flag (default: DEBUG).
 # Otherwise system check documents.E001 stops migrate/runserver/check, and
 # scan_bytes() refuses every document (the ingestion task retries).
-MESSPACE_ALLOW_NO_SCANNER = env_bool("MESSPACE_ALLOW_NO_SCANNER", DEBUG)
+# Embedded mode (no DATABASE_URL: the demo, a developer's machine) is never
+# production, so it needs no scanner either, DEBUG or not.
+MESSPACE_ALLOW_NO_SCANNER = env_bool("MESSPACE_ALLOW_NO_SCANNER", DEBUG or EMBEDDED)
 # --- end: Documents: malware scanning (ClamAV) ---
 
 # --- Encryption at rest (messpace.vault) ---

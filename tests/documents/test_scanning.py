@@ -178,11 +178,16 @@ def test_manage_py_starts_without_a_scanner_when_explicitly_allowed(tmp_path: Pa
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_allow_flag_defaults_to_debug(tmp_path: Path) -> None:
+def test_allow_flag_defaults_to_debug_or_embedded_mode(tmp_path: Path) -> None:
     production = setting("MESSPACE_ALLOW_NO_SCANNER", production_env(tmp_path))
     development = setting("MESSPACE_ALLOW_NO_SCANNER", production_env(tmp_path, DEBUG="true"))
+    embedded = setting(
+        "MESSPACE_ALLOW_NO_SCANNER",
+        {k: v for k, v in production_env(tmp_path).items() if k != "DATABASE_URL"},
+    )
 
     assert (production.stdout.strip(), development.stdout.strip()) == ("False", "True")
+    assert embedded.stdout.strip() == "True", embedded.stderr
 
 
 def test_socket_and_host_together_refuse_to_start(tmp_path: Path) -> None:
