@@ -34,6 +34,7 @@ from documents.models import Document, DocumentKind
 from documents.routing import document_reverse
 from messpace.uploads import TOO_LARGE_ATTR
 from records.sections import SECTIONS
+from records.views.common import apply_confidentiality
 
 INLINE_KINDS = {DocumentKind.PDF, DocumentKind.JPEG, DocumentKind.PNG}
 
@@ -272,25 +273,14 @@ def document_confidentiality(request: HttpRequest, access: RecordAccess, pk: int
     if not form.is_valid():
         return HttpResponseBadRequest()
     confidential: bool = form.cleaned_data["confidential"]
-    try:
-        services.document_guardian_confidentiality_set(
+    apply_confidentiality(
+        request,
+        lambda: services.document_guardian_confidentiality_set(
             access=access, document=document, confidential=confidential
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        if confidential:
-            messages.success(
-                request,
-                _("« %(entry)s » est désormais confidentiel vis-à-vis des représentants légaux.")
-                % {"entry": document.title},
-            )
-        else:
-            messages.success(
-                request,
-                _("« %(entry)s » n’est plus confidentiel vis-à-vis des représentants légaux.")
-                % {"entry": document.title},
-            )
+        ),
+        document.title,
+        confidential,
+    )
     return redirect(document_reverse(access, "detail", document.pk))
 
 

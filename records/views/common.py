@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -210,30 +211,38 @@ def entry_confidentiality(
     if not form.is_valid():
         return HttpResponseBadRequest()
     confidential: bool = form.cleaned_data["confidential"]
-    try:
-        consent_services.entry_guardian_confidentiality_set(
+    apply_confidentiality(
+        request,
+        lambda: consent_services.entry_guardian_confidentiality_set(
             access=access, entry=entry, confidential=confidential
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        if confidential:
-            messages.success(
-                request,
-                _("« %(entry)s » est désormais confidentiel vis-à-vis des représentants légaux.")
-                % {"entry": entry},
-            )
-        else:
-            messages.success(
-                request,
-                _("« %(entry)s » n’est plus confidentiel vis-à-vis des représentants légaux.")
-                % {"entry": entry},
-            )
+        ),
+        str(entry),
+        confidential,
+    )
     url = record_reverse(access, "section_list", slug)
     page = form.cleaned_data.get("page")
     if page and page > 1:
         url += f"?page={page}"
     return HttpResponseRedirect(url)
+
+
+def apply_confidentiality(
+    request: HttpRequest, change: Callable[[], object], title: str, confidential: bool
+) -> None:
+    """Run a "confidential from the guardians" change and tell the user how it went
+    (shared by entries and documents)."""
+    try:
+        change()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if confidential:
+            message = _(
+                "« %(entry)s » est désormais confidentiel vis-à-vis des représentants légaux."
+            )
+        else:
+            message = _("« %(entry)s » n’est plus confidentiel vis-à-vis des représentants légaux.")
+        messages.success(request, message % {"entry": title})
 
 
 def timeline(request: HttpRequest, access: RecordAccess) -> HttpResponse:
