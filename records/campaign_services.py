@@ -43,6 +43,7 @@ from records.campaigns import (
     LetterBatch,
     Notice,
     NoticeDelivery,
+    NoticeOutcome,
 )
 from records.cohorts import CohortMember, GuardianToInform
 from records.models import Patient, Record, RecordState, RecordTransition
@@ -445,8 +446,17 @@ def records_open_due(*, now: dt.datetime | None = None, limit: int = 5000) -> in
                     at=moment,
                     reason="Ouverture automatique après le délai d’opposition",
                 )
+                _notice_answered(record_id, NoticeOutcome.OPENED, moment)
                 opened += 1
     return opened
+
+
+def _notice_answered(
+    record_id: int, outcome: str, at: dt.datetime, *, by_support: bool = False
+) -> None:
+    Notice.objects.filter(record_id=record_id, outcome="").update(
+        outcome=outcome, outcome_at=at, outcome_by_support=by_support
+    )
 
 
 # --- Answering a notice: opposition or early activation (public page) ---
@@ -485,9 +495,10 @@ def notice_oppose(*, code: str, birth_date: dt.date) -> Record:
 def _oppose(notice: Notice, *, by: User | None = None, reason: str = "") -> Record:
     record = notice.record
     patient = record.patient
+    now = timezone.now()
     with transaction.atomic():
         moved = Record.objects.filter(pk=record.pk, state=RecordState.NOTIFIED).update(
-            state=RecordState.OPPOSED, state_changed_at=timezone.now()
+            state=RecordState.OPPOSED, state_changed_at=now
         )
         if not moved:
             raise ValidationError(str(NOTICE_NOT_FOUND))
@@ -498,6 +509,7 @@ def _oppose(notice: Notice, *, by: User | None = None, reason: str = "") -> Reco
             by=by,
             reason=reason or "Opposition avant l’ouverture (avis d’information)",
         )
+        _notice_answered(record.pk, NoticeOutcome.OPPOSED, now, by_support=by is not None)
         Patient.objects.filter(pk=patient.pk).update(
             address_line1="", address_line2="", postcode="", city="", email="", phone=""
         )
@@ -532,9 +544,10 @@ def notice_activate(*, code: str, birth_date: dt.date, email: str, password: str
         )
     candidate = User(email=email, first_name=patient.first_given_name)
     validate_password(password, user=candidate)
+    now = timezone.now()
     with transaction.atomic():
         moved = Record.objects.filter(pk=notice.record.pk, state=RecordState.NOTIFIED).update(
-            state=RecordState.ACTIVE, state_changed_at=timezone.now()
+            state=RecordState.ACTIVE, state_changed_at=now
         )
         if not moved:
             raise ValidationError(str(NOTICE_NOT_FOUND))
@@ -542,8 +555,10 @@ def notice_activate(*, code: str, birth_date: dt.date, email: str, password: str
             record=notice.record,
             from_state=RecordState.NOTIFIED,
             to_state=RecordState.ACTIVE,
+            at=now,
             reason="Ouverture anticipée par le titulaire",
         )
+        _notice_answered(notice.record.pk, NoticeOutcome.ACTIVATED_EARLY, now)
         user = User.objects.create_user(
             email=email,
             password=password,
@@ -625,6 +640,7 @@ def caller_activate(*, agent: User, nir: str, birth_date: dt.date) -> Record:
             by=agent,
             reason="Ouverture anticipée recueillie par le service d’assistance",
         )
+        _notice_answered(record.pk, NoticeOutcome.ACTIVATED_EARLY, now, by_support=True)
         _log_support(agent, notice, "activation")
     record.state = RecordState.ACTIVE
     return record

@@ -28,6 +28,7 @@ __all__ = [
     "LetterBatch",
     "Notice",
     "NoticeDelivery",
+    "NoticeOutcome",
 ]
 
 DEFAULT_DELAY_DAYS = 42  # six weeks (Code de la santé publique, R1111-28)
@@ -87,8 +88,15 @@ class Campaign(models.Model):
         return self.name
 
 
+class NoticeOutcome(models.TextChoices):
+    OPPOSED = "opposed", _("Opposition")
+    ACTIVATED_EARLY = "activated", _("Ouverture anticipée")
+    OPENED = "opened", _("Ouverture automatique")
+
+
 class Notice(models.Model):
-    """The one information notice of a record: its code and its opening date."""
+    """The one information notice of a record: its code, its opening date and how
+    it ended (opposition, early opening, or opening after the delay)."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="notices")
     record = models.OneToOneField("records.Record", on_delete=models.PROTECT, related_name="notice")
@@ -98,6 +106,10 @@ class Notice(models.Model):
     code_sealed = models.BinaryField(default=b"")
     issued_at = models.DateTimeField(null=True, blank=True)
     opens_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=NoticeOutcome.choices, blank=True)
+    outcome_at = models.DateTimeField(null=True, blank=True)
+    # The answer was taken by a support agent (phone, desk) rather than online.
+    outcome_by_support = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("avis d’information")

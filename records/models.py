@@ -134,8 +134,11 @@ class RecordState(models.TextChoices):
     NOTIFIED = "notified", _("Notifié")
     OPPOSED = "opposed", _("Opposition")
     ACTIVE = "active", _("Actif")
+    # Closed by its holder: archived, invisible to everyone, restored on reopening.
     CLOSED = "closed", _("Fermé")
-    ARCHIVED = "archived", _("Archivé")
+    # Erased at the holder's request (or at the end of the archiving period);
+    # only the identity needed to honour it and the proof of erasure remain.
+    DELETED = "deleted", _("Supprimé")
 
 
 # Allowed lifecycle moves; services refuse anything else.
@@ -144,8 +147,8 @@ RECORD_TRANSITIONS: dict[str, frozenset[str]] = {
     RecordState.NOTIFIED: frozenset({RecordState.ACTIVE, RecordState.OPPOSED}),
     RecordState.OPPOSED: frozenset({RecordState.ACTIVE}),
     RecordState.ACTIVE: frozenset({RecordState.CLOSED}),
-    RecordState.CLOSED: frozenset({RecordState.ACTIVE, RecordState.ARCHIVED}),
-    RecordState.ARCHIVED: frozenset({RecordState.ACTIVE}),
+    RecordState.CLOSED: frozenset({RecordState.ACTIVE, RecordState.DELETED}),
+    RecordState.DELETED: frozenset(),
 }
 
 
@@ -949,4 +952,5 @@ class TimelineEvent(models.Model):
 
 
 from records.campaigns import *  # noqa: E402,F403
+from records.closures import *  # noqa: E402,F403
 from records.cohorts import *  # noqa: E402,F403

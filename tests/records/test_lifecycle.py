@@ -62,13 +62,13 @@ def test_record_transition_allows_exactly_the_listed_moves(
 
 @pytest.mark.django_db
 def test_refused_move_is_explained_in_french() -> None:
-    record = _record(RecordState.ARCHIVED)
+    record = _record(RecordState.DELETED)
 
     with pytest.raises(ValidationError) as caught:
-        services.record_transition(record=record, to_state=RecordState.CLOSED, by=None)
+        services.record_transition(record=record, to_state=RecordState.ACTIVE, by=None)
 
     assert caught.value.messages == [
-        "Le dossier ne peut pas passer de l’état « Archivé » à l’état « Fermé »."
+        "Le dossier ne peut pas passer de l’état « Supprimé » à l’état « Actif »."
     ]
 
 
@@ -91,14 +91,14 @@ def test_stale_concurrent_move_is_refused() -> None:
 
 @pytest.mark.django_db
 def test_stale_move_to_another_state_is_refused_too() -> None:
-    """The claim compares the state the caller saw: a stale CLOSED→ARCHIVED after
-    the record was reopened must not archive an active record."""
+    """The claim compares the state the caller saw: a stale CLOSED→DELETED after
+    the record was reopened must not delete an active record."""
     record = _record(RecordState.CLOSED)
     stale = Record.objects.get(pk=record.pk)
     services.record_transition(record=record, to_state=RecordState.ACTIVE, by=None)
 
     with pytest.raises(ValidationError):
-        services.record_transition(record=stale, to_state=RecordState.ARCHIVED, by=None)
+        services.record_transition(record=stale, to_state=RecordState.DELETED, by=None)
 
     assert Record.objects.get(pk=record.pk).state == RecordState.ACTIVE
 
