@@ -35,6 +35,8 @@ PAGE_LABELS: dict[str, Any] = {
     "opposition": _("Opposition à l’ouverture du dossier"),
     "activation": _("Ouverture anticipée du dossier"),
     "history": _("Historique des accès"),
+    "record": _("Dossier"),
+    "deletion": _("Demande de suppression du dossier"),
 }
 EMERGENCY_PREFIX = "emergency:"
 

@@ -196,12 +196,17 @@ class AccessBasis(models.TextChoices):
     GUARDIAN = "guardian", _("Représentant légal")
     CARER = "carer", _("Aidant")
     SUPPORT = "support", _("Assistance")
+    # The holder's own act on the record's life (closing, reopening): the only
+    # rows about the patient themself, so the history shows who closed it.
+    HOLDER = "holder", _("Titulaire du dossier")
 
 
 class AccessAction(models.TextChoices):
     READ = "read", _("Consultation")
     WRITE = "write", _("Ajout ou modification")
     DELETE = "delete", _("Suppression")
+    CLOSE = "close", _("Fermeture du dossier")
+    REOPEN = "reopen", _("Réouverture du dossier")
 
 
 class AccessLog(models.Model):

@@ -39,3 +39,11 @@ def campaign_run(campaign_id: int) -> None:
 def records_open_due() -> int:
     """Beat: open the records whose opt-out delay has passed without opposition."""
     return campaign_services.records_open_due()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def records_erase_due() -> int:
+    """Beat: erase the closed records whose erasure was asked for or whose archive expired."""
+    from records import closure_services
+
+    return closure_services.records_erase_due()

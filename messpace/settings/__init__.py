@@ -326,6 +326,18 @@ MESSPACE_SECTION_PAGE_SIZE = env_int("MESSPACE_SECTION_PAGE_SIZE", 25, minimum=5
 MESSPACE_IDENTITY_LOOKUPS_PER_HOUR = env_int("MESSPACE_IDENTITY_LOOKUPS_PER_HOUR", 20, minimum=1)
 # Answers to an information notice (public page) per client address.
 MESSPACE_NOTICE_ATTEMPTS_PER_HOUR = env_int("MESSPACE_NOTICE_ATTEMPTS_PER_HOUR", 10, minimum=1)
+# Days between a request to erase a closed record and its erasure, during which
+# the holder may reopen it; the law (R1111-36) allows three months at most.
+MESSPACE_ERASURE_GRACE_DAYS = env_int("MESSPACE_ERASURE_GRACE_DAYS", 30, minimum=0)
+if MESSPACE_ERASURE_GRACE_DAYS > 80:
+    raise ImproperlyConfigured(
+        f"MESSPACE_ERASURE_GRACE_DAYS={MESSPACE_ERASURE_GRACE_DAYS} must be at most 80: "
+        "a record must be erased within three months of the request."
+    )
+CELERY_BEAT_SCHEDULE["records-erase-due"] = {
+    "task": "records.tasks.records_erase_due",
+    "schedule": 3600.0,
+}
 
 LOGGING = {
     "version": 1,

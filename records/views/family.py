@@ -23,6 +23,7 @@ from messpace.context_processors import (
     ACTING_FOR_SESSION_KEY,
     GUARDIAN_SESSION_KEY,
 )
+from records.closure_services import guardian_closed_records
 from records.views.patient import stop_acting
 
 if TYPE_CHECKING:
@@ -39,7 +40,11 @@ def children(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "records/children.html",
-        {"patients": patients, "acting_for": request.session.get(ACTING_FOR_SESSION_KEY)},
+        {
+            "patients": patients,
+            "acting_for": request.session.get(ACTING_FOR_SESSION_KEY),
+            "closed": guardian_closed_records(user),
+        },
     )
 
 

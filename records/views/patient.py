@@ -20,6 +20,7 @@ from consent.policy import RecordAccess, guardian_record_access, own_record_acce
 from messpace.context_processors import ACTING_FOR_NAME_SESSION_KEY, ACTING_FOR_SESSION_KEY
 from records import services
 from records.forms import PatientContactForm
+from records.models import Record, RecordState
 from records.sections import SECTIONS
 from records.views import common
 
@@ -64,7 +65,19 @@ def _check_posted_record(request: HttpRequest, access: RecordAccess) -> None:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return common.dashboard(request, patient_access(request))
+    try:
+        access = patient_access(request)
+    except Http404:
+        # The user's own record is closed: its holder's page says so and offers
+        # to reopen it.
+        if request.session.get(ACTING_FOR_SESSION_KEY) is None and (
+            Record.objects.filter(
+                patient__user_id=request.user.pk or 0, state=RecordState.CLOSED
+            ).exists()
+        ):
+            return redirect("records:closed")
+        raise
+    return common.dashboard(request, access)
 
 
 @login_required

@@ -127,7 +127,13 @@ def test_patient_record_answers_404_unless_active(
 ) -> None:
     Record.objects.filter(patient=alice).update(state=state)
 
-    assert alice_client.get(reverse("records:dashboard")).status_code == 404
+    home = alice_client.get(reverse("records:dashboard"))
+    if state == RecordState.CLOSED:
+        # The holder of a closed record is shown its closure, not its content.
+        assert home.status_code == 302
+        assert home["Location"] == reverse("records:closed")
+    else:
+        assert home.status_code == 404
     assert alice_client.get(reverse("records:timeline")).status_code == 404
     assert alice_client.get(reverse("records:section_list", args=["maladies"])).status_code == 404
     assert alice.user is not None
