@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone, translation
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
@@ -18,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from documents.blobs import blob_get
 from messpace import vault
 from messpace.uploads import TOO_LARGE_ATTR, BoundedMemoryUploadHandler
-from records import campaign_services, cohort_services, tasks
+from records import bounce_services, campaign_services, cohort_services, dashboard, tasks
 from records.campaigns import Campaign, CampaignState, LetterBatch
 from records.models import (
     CohortImport,
@@ -256,11 +257,49 @@ class CohortImportAdmin(admin.ModelAdmin[CohortImport]):
 # --- Opt-out campaigns ---
 
 
+class BounceUploadHandler(BoundedMemoryUploadHandler):
+    """In memory (the bounce file names people), cut off past the bounce file limit."""
+
+    def handle_raw_input(
+        self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: Any = None
+    ) -> None:
+        self.activated = True
+        self.refuse_all = content_length > bounce_services.MAX_BYTES + 1024 * 1024
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        if self.refuse_all or start + len(raw_data) > bounce_services.MAX_BYTES:
+            setattr(self.request, TOO_LARGE_ATTR, True)
+            raise StopUpload(connection_reset=False)
+        return MemoryFileUploadHandler.receive_data_chunk(self, raw_data, start)
+
+
+class BounceUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Fichier CSV des retours"),
+        help_text=_(
+            "Séparateur « ; » ou « , », encodage UTF-8 ou Windows-1252, un envoi revenu par ligne."
+        ),
+        error_messages={
+            "required": _("Choisissez le fichier CSV à importer."),
+            "empty": _("Le fichier est vide."),
+        },
+    )
+
+
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin[Campaign]):
-    """Admins create a campaign (filters, delay), then start it with the action."""
+    """Admins create a campaign (filters, delay), then start it with the action; they
+    follow it on its dashboard and import the returns of its emails and letters."""
 
-    list_display = ("name", "state", "created_at", "started_at", "finished_at", "notice_count")
+    list_display = (
+        "name",
+        "state",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "notice_count",
+        "dashboard_link",
+    )
     list_filter = ("state",)
     fields = (
         "name",
@@ -274,6 +313,33 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
         "finished_at",
     )
     actions = ("start_campaigns",)
+
+    def get_urls(self) -> list[URLPattern]:
+        # Declared before the defaults, whose "<path:object_id>/" would take them.
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "tableau-de-bord/",
+                wrap(self.dashboard_view),
+                name="records_campaign_dashboard",
+            ),
+            path(
+                "tableau-de-bord/export.csv",
+                wrap(self.dashboard_csv_view),
+                name="records_campaign_dashboard_csv",
+            ),
+            path(
+                "<int:pk>/tableau-de-bord/",
+                wrap(self.campaign_dashboard_view),
+                name="records_campaign_dashboard_one",
+            ),
+            path(
+                "<int:pk>/retours/",
+                csrf_exempt(self._bounces_entry),
+                name="records_campaign_bounces",
+            ),
+            *super().get_urls(),
+        ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is not None and obj.state != CampaignState.DRAFT:
@@ -292,6 +358,14 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
     def notice_count(self, obj: Campaign) -> int:
         return obj.notices.count()
 
+    @admin.display(description=_("suivi"))
+    def dashboard_link(self, obj: Campaign) -> str:
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:records_campaign_dashboard_one", args=[obj.pk]),
+            _("Tableau de bord"),
+        )
+
     @admin.action(description=_("Démarrer l’envoi des avis"))
     def start_campaigns(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
         for campaign in queryset:
@@ -300,6 +374,130 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
                 request,
                 _("%(name)s : %(count)d avis à envoyer.") % {"name": campaign.name, "count": count},
             )
+
+    # --- Dashboard (aggregates only: no name, NIR or address) ---
+
+    def _dashboard_context(self, request: HttpRequest) -> dict[str, Any]:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "has_view_permission": True,
+            "has_change_permission": self.has_change_permission(request),
+            "chart_weeks": dashboard.CHART_WEEKS,
+        }
+
+    def dashboard_view(self, request: HttpRequest) -> HttpResponse:
+        context = self._dashboard_context(request)
+        data = dashboard.overall_dashboard()
+        funnel = dashboard.funnel_bars(data.total)
+        context.update(
+            title=_("Tableau de bord des campagnes"),
+            campaign=None,
+            figures=data.total,
+            campaigns=data.campaigns,
+            weeks=data.weeks,
+            funnel_svg=dashboard.funnel_chart(
+                chart_id="funnel",
+                title=str(_("Parcours des dossiers, toutes campagnes")),
+                bars=funnel,
+            ),
+            answers_svg=dashboard.answers_chart(
+                chart_id="answers",
+                title=str(_("Réponses par semaine, toutes campagnes")),
+                weeks=data.weeks,
+            ),
+        )
+        return TemplateResponse(request, "admin/records/campaign/dashboard.html", context)
+
+    def campaign_dashboard_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        context = self._dashboard_context(request)
+        try:
+            data = dashboard.campaign_dashboard(campaign_id=pk)
+        except Campaign.DoesNotExist:
+            raise Http404 from None
+        funnel = dashboard.funnel_bars(data.figures)
+        context.update(
+            title=_("Tableau de bord : %(name)s") % {"name": data.figures.name},
+            campaign=data.figures,
+            figures=data.figures,
+            campaigns=[],
+            weeks=data.weeks,
+            funnel_svg=dashboard.funnel_chart(
+                chart_id="funnel", title=str(_("Parcours des dossiers de la campagne")), bars=funnel
+            ),
+            answers_svg=dashboard.answers_chart(
+                chart_id="answers", title=str(_("Réponses par semaine")), weeks=data.weeks
+            ),
+        )
+        return TemplateResponse(request, "admin/records/campaign/dashboard.html", context)
+
+    def dashboard_csv_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        # The export's words are French whatever the admin's language, like its columns.
+        with translation.override("fr"):
+            data = dashboard.overall_dashboard()
+            content = dashboard.dashboard_csv(campaigns=data.campaigns, total=data.total)
+        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="campagnes-{timezone.localdate():%Y-%m-%d}.csv"'
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+    # --- Returns: undelivered emails, letters back (NPAI) ---
+
+    def _bounces_entry(self, request: HttpRequest, pk: int) -> HttpResponse:
+        # The handlers must be set before anything reads the body, hence this
+        # CSRF-exempt entry; the admin wrapper below still checks the CSRF token.
+        request.upload_handlers = [BounceUploadHandler(request)]
+        view = self.admin_site.admin_view(self.bounces_view)
+        return view(request, pk)
+
+    def bounces_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        campaign = Campaign.objects.filter(pk=pk).first()
+        if campaign is None:
+            raise Http404
+        if not self.has_change_permission(request, campaign):
+            raise PermissionDenied
+        form = BounceUploadForm()
+        report = None
+        if request.method == "POST" and campaign.state != CampaignState.DRAFT:
+            form = BounceUploadForm(request.POST, request.FILES)
+            if getattr(request, TOO_LARGE_ATTR, False):
+                form = BounceUploadForm(request.POST)
+                form.is_valid()
+                form.errors.clear()
+                form.add_error("file", bounce_services.too_large_message())
+            elif form.is_valid():
+                try:
+                    report = bounce_services.bounces_import(
+                        campaign=campaign, content=form.cleaned_data["file"].read()
+                    )
+                except ValidationError as exc:
+                    for message in exc.messages:
+                        form.add_error("file", message)
+                else:
+                    form = BounceUploadForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Importer les retours : %(name)s") % {"name": campaign.name},
+            "campaign": campaign,
+            "is_draft": campaign.state == CampaignState.DRAFT,
+            "form": form,
+            "report": report,
+            "required_columns": bounce_services.REQUIRED_COLUMNS,
+            "key_columns": bounce_services.KEY_COLUMNS,
+            "optional_columns": bounce_services.OPTIONAL_COLUMNS,
+            "max_size": bounce_services.max_size_text(),
+            "max_lines": bounce_services.MAX_LINES,
+            "max_email_lines": bounce_services.MAX_EMAIL_LINES,
+            "has_view_permission": self.has_view_permission(request),
+        }
+        return TemplateResponse(request, "admin/records/campaign/bounces.html", context)
 
 
 @admin.register(LetterBatch)

@@ -192,7 +192,8 @@ def _header_name(value: str) -> str:
     return re.sub(r"[\s\-]+", "_", name)
 
 
-def _sniff_delimiter(first_line: str) -> str:
+def sniff_delimiter(first_line: str) -> str:
+    """``;`` or ``,``, whichever the header line uses most; a French error if neither."""
     semicolons, commas = first_line.count(";"), first_line.count(",")
     if not semicolons and not commas:
         raise ValidationError(
@@ -226,7 +227,7 @@ def csv_read(content: bytes) -> CsvText:
             _("La première ligne doit contenir les noms des colonnes ; elle est vide."),
             code="header",
         )
-    delimiter = _sniff_delimiter(first_line)
+    delimiter = sniff_delimiter(first_line)
     header = [_header_name(name) for name in next(csv.reader([first_line], delimiter=delimiter))]
     repeated = sorted({name for name in header if name and header.count(name) > 1})
     if repeated:
