@@ -9,7 +9,8 @@ the batch (one PDF and one manifest, stored encrypted), so that a crash
 leaves a batch either wholly issued or not at all. Emails leave afterwards,
 one by one, each claimed first: an email whose worker died while sending is
 replaced by a letter rather than sent twice. ``records_open_due`` (beat)
-opens every notified record whose delay has passed without opposition.
+opens every notified record whose delay has passed without opposition, and
+``campaigns_resume`` (beat) runs again a campaign whose message was lost.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import smtplib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -58,6 +60,9 @@ BATCH_SIZE = 1000
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 # An email claimed this long ago and never marked sent is presumed lost with its worker.
 SENDING_STALE = dt.timedelta(minutes=15)
+# A running campaign without any progress for this long has lost its message
+# (``campaigns_resume``, beat every 10 minutes, enqueues it again).
+CAMPAIGN_STALLED = dt.timedelta(minutes=10)
 
 
 def code_hash(code: str) -> str:
@@ -144,46 +149,75 @@ def _campaign_key(campaign: Campaign) -> bytes:
     )
 
 
-def campaign_run(*, campaign_id: int) -> None:
+def campaign_batch_size() -> int:
+    """Notices issued per batch, hence letters per PDF at most (the setting
+    ``MESSPACE_CAMPAIGN_BATCH_SIZE``, 1,000 by default)."""
+    return int(settings.MESSPACE_CAMPAIGN_BATCH_SIZE)
+
+
+def campaign_run(*, campaign_id: int, batch_size: int | None = None) -> None:
     """Issue every pending notice of a running campaign, batch by batch, then send
-    the emails; safe to run twice, and a run after a crash resumes where it stopped."""
-    while notices_issue_batch(campaign_id=campaign_id):
+    the emails; safe to run twice (even at once, on two workers), and a run after a
+    crash resumes where it stopped. Anything but a running campaign is left alone."""
+    if not Campaign.objects.filter(pk=campaign_id, state=CampaignState.RUNNING).exists():
+        return
+    size = batch_size or campaign_batch_size()
+    while notices_issue_batch(campaign_id=campaign_id, size=size):
         pass
     emails_send(campaign_id=campaign_id)
     Campaign.objects.filter(pk=campaign_id, state=CampaignState.RUNNING).exclude(
         Exists(Notice.objects.filter(campaign_id=OuterRef("pk"), issued_at__isnull=True))
     ).exclude(
         Exists(
-            NoticeDelivery.objects.filter(
-                notice__campaign_id=OuterRef("pk"),
-                state__in=[DeliveryState.PENDING, DeliveryState.SENDING],
-            )
+            _awaiting_answer(
+                NoticeDelivery.objects.filter(notice__campaign_id=OuterRef("pk"))
+            ).filter(state__in=[DeliveryState.PENDING, DeliveryState.SENDING])
         )
     ).update(state=CampaignState.DONE, finished_at=timezone.now())
 
 
+def _awaiting_answer(deliveries: QuerySet[NoticeDelivery]) -> QuerySet[NoticeDelivery]:
+    """Deliveries of notices still waiting for an answer. Once the person opposed or
+    opened their record (online, through the support service or after the delay),
+    an email not sent yet has no purpose left, and opposing erased its address and
+    the sealed code: it stays unsent, and the campaign does not wait for it."""
+    return deliveries.filter(notice__outcome="", notice__record__state=RecordState.NOTIFIED)
+
+
 def notices_issue_batch(*, campaign_id: int, size: int = BATCH_SIZE) -> int:
-    """Issue up to ``size`` notices in one transaction; returns how many.
+    """Issue up to ``size`` notices in one transaction; returns how many it handled.
 
     Rows are locked with SKIP LOCKED, so two workers share a campaign without
-    issuing a notice twice.
+    issuing a notice twice. A record that left the state ``created`` since the
+    campaign started (opened or opposed through an agent) gets no notice: its
+    notice, never issued, is withdrawn.
     """
     now = timezone.now()
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
         if campaign.state != CampaignState.RUNNING:
             return 0
+        # The records are locked too: their state, read here, holds until the commit.
         notices = list(
-            Notice.objects.select_for_update(skip_locked=True, of=("self",))
+            Notice.objects.select_for_update(skip_locked=True, of=("self", "record"))
             .filter(campaign_id=campaign_id, issued_at__isnull=True)
             .select_related("record__patient")
             .order_by("pk")[:size]
         )
         if not notices:
             return 0
+        withdrawn = [n.pk for n in notices if n.record.state != RecordState.CREATED]
+        if withdrawn:
+            Notice.objects.filter(pk__in=withdrawn).delete()
+            log.info(
+                "campaign %s: %d notices withdrawn (records no longer created)",
+                campaign_id,
+                len(withdrawn),
+            )
+        issued = [n for n in notices if n.record.state == RecordState.CREATED]
         key = _campaign_key(campaign)
         letters: list[tuple[NoticeDelivery, str]] = []
-        for notice in notices:
+        for notice in issued:
             code = new_code()
             notice.code_hash = code_hash(code)
             notice.code_sealed = vault.encrypt(key, code.encode(), aad=f"notice:{notice.pk}:code")
@@ -195,7 +229,7 @@ def notices_issue_batch(*, campaign_id: int, size: int = BATCH_SIZE) -> int:
                 if delivery.channel == DeliveryChannel.LETTER:
                     letters.append((delivery, code))
         Notice.objects.bulk_update(
-            notices, ["code_hash", "code_sealed", "reference", "issued_at", "opens_at"]
+            issued, ["code_hash", "code_sealed", "reference", "issued_at", "opens_at"]
         )
         if letters:
             _print_letters(campaign, letters, now)
@@ -313,31 +347,46 @@ def _render(data: Sequence[LetterData]) -> bytes:
 def emails_send(*, campaign_id: int) -> int:
     """Send the campaign's pending emails, each claimed first; returns how many left.
 
-    A failed send puts the email back for the retry. An email claimed long ago
-    and never marked sent (its worker died mid-send) is replaced by a letter:
-    the person may then receive both, but never the same notice twice by the
-    same channel, and nobody is skipped.
+    A failed send puts the email back for the retry; an address the mail server
+    refuses outright is a bounce, known at once (a letter replaces it). An email
+    claimed long ago and never marked sent (its worker died mid-send) is replaced
+    by a letter: the person may then receive both, but never the same notice
+    twice by the same channel, and nobody is skipped. Emails of notices answered
+    meanwhile are not sent (see ``_awaiting_answer``).
     """
     _replace_lost_emails(campaign_id)
-    campaign = Campaign.objects.get(pk=campaign_id)
-    key = _campaign_key(campaign)
-    sent = 0
-    pending = NoticeDelivery.objects.filter(
-        notice__campaign_id=campaign_id,
-        channel=DeliveryChannel.EMAIL,
-        state=DeliveryState.PENDING,
-    ).values_list("pk", flat=True)
-    for delivery_id in list(pending):
-        now = timezone.now()
-        claimed = NoticeDelivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING).update(
-            state=DeliveryState.SENDING, claimed_at=now
+    pending = list(
+        _awaiting_answer(
+            NoticeDelivery.objects.filter(
+                notice__campaign_id=campaign_id,
+                channel=DeliveryChannel.EMAIL,
+                state=DeliveryState.PENDING,
+            )
         )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not pending:
+        return 0
+    key = _campaign_key(Campaign.objects.get(pk=campaign_id))
+    sent = 0
+    for delivery_id in pending:
+        claimed = _awaiting_answer(
+            NoticeDelivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING)
+        ).update(state=DeliveryState.SENDING, claimed_at=timezone.now())
         if not claimed:
             continue
         delivery = NoticeDelivery.objects.select_related("notice__record__patient").get(
             pk=delivery_id
         )
         notice = delivery.notice
+        answered = notice.outcome or notice.record.state != RecordState.NOTIFIED
+        if answered or not notice.code_sealed or not delivery.email:
+            # Answered between the claim and this read: nothing to send any more.
+            NoticeDelivery.objects.filter(pk=delivery_id, state=DeliveryState.SENDING).update(
+                state=DeliveryState.PENDING, claimed_at=None
+            )
+            continue
         code = vault.decrypt(key, bytes(notice.code_sealed), aad=f"notice:{notice.pk}:code")
         context = {
             "recipient_name": delivery.recipient_name,
@@ -351,28 +400,111 @@ def emails_send(*, campaign_id: int) -> int:
         }
         try:
             notice_email("opt_out_notice", context, delivery.email).send()
+        except smtplib.SMTPRecipientsRefused:
+            log.warning(
+                "campaign %s: address refused, delivery %s goes by letter", campaign_id, delivery_id
+            )
+            _email_replaced_by_letter(campaign_id, delivery_id)
+            continue
         except Exception:
             NoticeDelivery.objects.filter(pk=delivery_id, state=DeliveryState.SENDING).update(
                 state=DeliveryState.PENDING, claimed_at=None
             )
             raise
-        NoticeDelivery.objects.filter(pk=delivery_id).update(
+        # Only from "sending": a claim so slow that it was presumed lost and replaced
+        # by a letter meanwhile stays "bounced" (the letter is the delivery of record).
+        sent += NoticeDelivery.objects.filter(pk=delivery_id, state=DeliveryState.SENDING).update(
             state=DeliveryState.SENT, sent_at=timezone.now()
         )
-        sent += 1
     return sent
 
 
-def _replace_lost_emails(campaign_id: int) -> None:
+def _replace_lost_emails(campaign_id: int) -> int:
+    """Replace by a letter every email of the campaign claimed more than
+    ``SENDING_STALE`` ago and never marked sent; returns how many."""
     stale = timezone.now() - SENDING_STALE
-    lost = NoticeDelivery.objects.filter(
-        notice__campaign_id=campaign_id,
-        channel=DeliveryChannel.EMAIL,
-        state=DeliveryState.SENDING,
-        claimed_at__lt=stale,
+    lost = list(
+        _awaiting_answer(
+            NoticeDelivery.objects.filter(
+                notice__campaign_id=campaign_id,
+                channel=DeliveryChannel.EMAIL,
+                state=DeliveryState.SENDING,
+                claimed_at__lt=stale,
+            )
+        ).values_list("pk", flat=True)
     )
-    for delivery in lost:
-        delivery_bounced(delivery_id=delivery.pk)
+    replaced = 0
+    for delivery_id in lost:
+        replaced += _email_replaced_by_letter(campaign_id, delivery_id, claimed_before=stale)
+    return replaced
+
+
+def _email_replaced_by_letter(
+    campaign_id: int, delivery_id: int, *, claimed_before: dt.datetime | None = None
+) -> bool:
+    """``delivery_bounced`` for an email this process found claimed (by itself, or
+    by a worker presumed dead when ``claimed_before`` is given); returns whether a
+    letter replaced it.
+
+    Under the campaign's row lock, so that the letter's batch takes the next
+    number even while another worker prints a batch of the same campaign; under
+    the record's, so that an answer (which erases the address and the code)
+    cannot slip in; and the claim is checked again, so that an email marked sent
+    meanwhile is left alone. Locks in the order campaign, record, delivery, as
+    ``_oppose`` takes record then deliveries.
+    """
+    with transaction.atomic():
+        Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+        record_id = (
+            NoticeDelivery.objects.filter(pk=delivery_id)
+            .values_list("notice__record_id", flat=True)
+            .first()
+        )
+        if record_id is None:
+            return False
+        waiting = (
+            Record.objects.select_for_update()
+            .filter(pk=record_id, state=RecordState.NOTIFIED)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if waiting is None:
+            return False
+        still = NoticeDelivery.objects.select_for_update().filter(
+            pk=delivery_id, state=DeliveryState.SENDING
+        )
+        if claimed_before is not None:
+            still = still.filter(claimed_at__lt=claimed_before)
+        if still.values_list("pk", flat=True).first() is None:
+            return False
+        return delivery_bounced(delivery_id=delivery_id) is not None
+
+
+def campaigns_resume(*, stalled_for: dt.timedelta = CAMPAIGN_STALLED) -> list[int]:
+    """Enqueue the run again of every running campaign that has made no progress
+    for ``stalled_for``: no notice issued, no email claimed, sent or replaced,
+    since then (its message was lost with the broker, or its last run ended
+    leaving an email claimed by a dead worker). Returns their ids.
+
+    Safe to run twice and alongside a live run: ``campaign_run`` resumes where
+    the last one stopped, and two runs share the work without doing it twice.
+    """
+    since = timezone.now() - stalled_for
+    issued = Notice.objects.filter(campaign_id=OuterRef("pk"), issued_at__gte=since)
+    delivered = NoticeDelivery.objects.filter(notice__campaign_id=OuterRef("pk")).filter(
+        Q(claimed_at__gte=since) | Q(sent_at__gte=since) | Q(bounced_at__gte=since)
+    )
+    stalled = list(
+        Campaign.objects.filter(state=CampaignState.RUNNING, started_at__lt=since)
+        .exclude(Exists(issued))
+        .exclude(Exists(delivered))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for campaign_id in stalled:
+        log.warning("campaign %s: no progress for %s, run enqueued again", campaign_id, stalled_for)
+        _enqueue(campaign_id)
+    return stalled
 
 
 def delivery_bounced(*, delivery_id: int) -> NoticeDelivery | None:

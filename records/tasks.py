@@ -29,10 +29,18 @@ def cohort_import_run(import_id: int) -> None:
     retry_jitter=True,
     max_retries=8,
 )
-def campaign_run(campaign_id: int) -> None:
+def campaign_run(campaign_id: int, batch_size: int | None = None) -> None:
     """Issue a campaign's notices batch by batch and send its emails (queue ``letters``);
-    resumes where a killed worker stopped."""
-    campaign_services.campaign_run(campaign_id=campaign_id)
+    resumes where a killed worker stopped. ``batch_size``: notices per batch, when
+    not the setting's."""
+    campaign_services.campaign_run(campaign_id=campaign_id, batch_size=batch_size)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def campaigns_resume() -> int:
+    """Beat: enqueue again the run of every running campaign whose progress stalled
+    (its message was lost); safe twice, since a run resumes where the last stopped."""
+    return len(campaign_services.campaigns_resume())
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)

@@ -326,6 +326,8 @@ MESSPACE_SECTION_PAGE_SIZE = env_int("MESSPACE_SECTION_PAGE_SIZE", 25, minimum=5
 MESSPACE_IDENTITY_LOOKUPS_PER_HOUR = env_int("MESSPACE_IDENTITY_LOOKUPS_PER_HOUR", 20, minimum=1)
 # Answers to an information notice (public page) per client address.
 MESSPACE_NOTICE_ATTEMPTS_PER_HOUR = env_int("MESSPACE_NOTICE_ATTEMPTS_PER_HOUR", 10, minimum=1)
+# Notices issued per transaction of a campaign (so letters per PDF, at most).
+MESSPACE_CAMPAIGN_BATCH_SIZE = env_int("MESSPACE_CAMPAIGN_BATCH_SIZE", 1000, minimum=1)
 # Days between a request to erase a closed record and its erasure, during which
 # the holder may reopen it; the law (R1111-36) allows three months at most.
 MESSPACE_ERASURE_GRACE_DAYS = env_int("MESSPACE_ERASURE_GRACE_DAYS", 30, minimum=0)
@@ -441,6 +443,11 @@ REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
 CELERY_BEAT_SCHEDULE["records-open-due"] = {
     "task": "records.tasks.records_open_due",
     "schedule": 3600.0,
+}
+# A campaign's run whose message was lost (broker flushed) is enqueued again.
+CELERY_BEAT_SCHEDULE["campaigns-resume"] = {
+    "task": "records.tasks.campaigns_resume",
+    "schedule": 600.0,
 }
 CELERY_BEAT_SCHEDULE["uploads-resume"] = {
     "task": "documents.tasks.uploads_resume",

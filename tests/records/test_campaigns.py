@@ -267,3 +267,50 @@ def test_admin_creates_starts_a_campaign_and_downloads_the_letters(client: Any, 
         reverse("admin:records_letterbatch_download", args=[batch.pk, "pdf"])
     )
     assert denied.status_code == 302  # to the login page, nothing served
+
+
+@pytest.mark.django_db
+def test_records_open_on_their_paris_date_catch_up_after_downtime_and_spare_early_ones(
+    time_machine: Any,
+) -> None:
+    """GIVEN records notified on 2 March, others just after midnight on 4 March
+    (Paris time, still 3 March in UTC), and one opened early through the support
+    service WHEN the beat runs late on 14 April, then not again until 20 April,
+    with a small limit THEN the 2 March ones open on the first run, the 4 March
+    ones (due 15 April, not 14) on the later runs, each once, and the early one
+    keeps its state, its outcome and its single opening."""
+    from records.campaigns import NoticeOutcome
+
+    march_2 = [_created(email=f"m{i}@exemple.fr", postcode="75001") for i in range(3)]
+    _start(_campaign(postcode_prefixes="75"))
+    time_machine.move_to(dt.datetime(2026, 3, 4, 0, 30, tzinfo=PARIS), tick=False)
+    march_4 = [_created(email=f"n{i}@exemple.fr", postcode="69001") for i in range(2)]
+    _start(_campaign(postcode_prefixes="69"))
+    early = march_2[0]
+    agent = UserFactory(is_support_agent=True)
+    services.caller_activate(agent=agent, nir=early.nir, birth_date=early.birth_date)
+    assert Notice.objects.filter(opens_at=dt.datetime(2026, 4, 15, tzinfo=PARIS)).count() == 2
+
+    time_machine.move_to(dt.datetime(2026, 4, 14, 23, 59, tzinfo=PARIS), tick=False)
+    assert services.records_open_due() == 2
+    time_machine.move_to(dt.datetime(2026, 4, 20, 10, 0, tzinfo=PARIS), tick=False)
+    assert services.records_open_due(limit=1) == 1
+    assert services.records_open_due(limit=1) == 1
+    assert services.records_open_due() == 0
+
+    states = dict(Record.objects.values_list("patient_id", "state"))
+    assert {states[p.pk] for p in march_2 + march_4} == {RecordState.ACTIVE}
+    outcomes = dict(Notice.objects.values_list("record__patient_id", "outcome"))
+    assert outcomes[early.pk] == NoticeOutcome.ACTIVATED_EARLY
+    assert {outcomes[p.pk] for p in march_2[1:] + march_4} == {NoticeOutcome.OPENED}
+    opened_at = dict(
+        RecordTransition.objects.filter(to_state=RecordState.ACTIVE).values_list(
+            "record__patient_id", "at"
+        )
+    )
+    assert RecordTransition.objects.filter(to_state=RecordState.ACTIVE).count() == 5
+    assert opened_at[early.pk] == dt.datetime(2026, 3, 4, 0, 30, tzinfo=PARIS)
+    assert {opened_at[p.pk] for p in march_2[1:]} == {
+        dt.datetime(2026, 4, 14, 23, 59, tzinfo=PARIS)
+    }
+    assert {opened_at[p.pk] for p in march_4} == {dt.datetime(2026, 4, 20, 10, 0, tzinfo=PARIS)}
