@@ -15,23 +15,20 @@ class PasswordConfirmForm(MesspaceForm):
     """A destructive act on a whole record: the signed-in user types their password
     again and ticks that they understood."""
 
-    understood_label = _("J’ai compris les conséquences de ce choix.")
-
     password = forms.CharField(
         label=_("Votre mot de passe"),
         help_text=_("Pour confirmer qu’il s’agit bien de vous."),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
-    understood = forms.BooleanField(label=understood_label)
+    understood = forms.BooleanField(
+        label=_("J’ai compris les conséquences de ce choix."),
+        error_messages={"required": _("Cochez cette case pour confirmer.")},
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["understood"].label = self.understood_label
-        self.fields["understood"].error_messages["required"] = _(
-            "Cochez cette case pour confirmer."
-        )
 
     def clean_password(self) -> str:
         password = str(self.cleaned_data["password"])
@@ -41,8 +38,11 @@ class PasswordConfirmForm(MesspaceForm):
 
 
 class RecordCloseForm(PasswordConfirmForm):
-    understood_label = _(
-        "J’ai compris que mon dossier ne sera plus accessible à personne, pas même à moi, tant que je ne l’aurai pas rouvert."
+    understood = forms.BooleanField(
+        label=_(
+            "J’ai compris que ce dossier ne sera plus accessible à personne, pas même à moi, tant qu’il n’aura pas été rouvert."
+        ),
+        error_messages={"required": _("Cochez cette case pour confirmer.")},
     )
 
     request_deletion = forms.BooleanField(
@@ -55,6 +55,9 @@ class RecordCloseForm(PasswordConfirmForm):
 
 
 class DeletionRequestForm(PasswordConfirmForm):
-    understood_label = _(
-        "J’ai compris qu’une fois la suppression faite, les données de ce dossier ne pourront plus être récupérées."
+    understood = forms.BooleanField(
+        label=_(
+            "J’ai compris qu’une fois la suppression faite, les données de ce dossier ne pourront plus être récupérées."
+        ),
+        error_messages={"required": _("Cochez cette case pour confirmer.")},
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import models, transaction
+from django.db.models import Count
 from django.urls import reverse
 from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -24,6 +25,7 @@ from consent.policy import professional_record_access
 from messpace.accounts.models import Profession, Professional, User
 from messpace.factories import DEFAULT_PASSWORD
 from records.management.demo.base import ACCOUNTS, BACKUP_CODES, PAT_TROIS_INS
+from records.management.demo.campaign import CAMPAIGN_NAME, PEOPLE
 from records.models import (
     SECTION_MODELS,
     Condition,
@@ -179,10 +181,33 @@ def test_every_entry_has_its_timeline_row(seeded: Seeded) -> None:
 
 
 def test_every_record_is_active_after_notice(seeded: Seeded) -> None:
-    for record in Record.objects.all():
+    for record in Record.objects.exclude(notice__campaign__name=CAMPAIGN_NAME):
         assert record.state == RecordState.ACTIVE
         states = list(record.transitions.values_list("to_state", flat=True))
         assert states == [RecordState.CREATED, RecordState.NOTIFIED, RecordState.ACTIVE]
+
+
+def test_the_demo_campaign_gives_the_dashboard_every_kind_of_figure(seeded: Seeded) -> None:
+    """Its people went through the real services: one notice each, by letter or
+    email, answered through support or opened after the delay."""
+    from records.campaigns import Campaign, DeliveryState, LetterBatch, NoticeOutcome
+    from records.dashboard import campaign_dashboard
+
+    campaign = Campaign.objects.get(name=CAMPAIGN_NAME)
+    outcomes = dict(
+        campaign.notices.values_list("outcome").annotate(n=Count("id")).values_list("outcome", "n")
+    )
+    assert outcomes == {
+        NoticeOutcome.OPPOSED: 6,
+        NoticeOutcome.ACTIVATED_EARLY: 5,
+        NoticeOutcome.OPENED: PEOPLE - 11,
+    }
+    assert LetterBatch.objects.filter(campaign=campaign).count() == 2  # the batch, a bounce
+    assert campaign.notices.filter(deliveries__state=DeliveryState.BOUNCED).count() == 1
+    assert Record.objects.filter(notice__campaign=campaign, state=RecordState.CLOSED).count() == 2
+    figures = campaign_dashboard(campaign_id=campaign.pk).figures
+    assert (figures.created, figures.opposed, figures.closed) == (PEOPLE, 6, 2)
+    assert figures.used == 14  # signed in at least once, among the opened records
 
 
 def test_care_relationships_link_the_team_to_their_patients(seeded: Seeded) -> None:

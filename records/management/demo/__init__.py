@@ -1,5 +1,6 @@
 """Demo data for ``make demo``: a family, an elderly patient with chronic conditions,
-the patient of the sample CDA documents, a care team, a support agent and an admin.
+the patient of the sample CDA documents, a care team, a support agent, an admin,
+and an opt-out campaign over 48 insured persons of the Rhône.
 
 Safe to run again. People are found by stable keys: the user's email, the
 professional's RPPS, the fixed INS of the CDA patient (and of every patient whose
@@ -20,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 
 from records.management.demo.base import ACCOUNTS_BY_KEY, PROFESSIONALS, Seeder
+from records.management.demo.campaign import seed_campaign
 from records.management.demo.chronic import seed_dominique, seed_gerard
 from records.management.demo.documents import seed_documents
 from records.management.demo.family import seed_moreau_family
@@ -80,6 +82,8 @@ def seed(s: Seeder) -> None:
     # Documents through the real deposit and ingestion (deduplicated on a second run).
     seed_documents(s, dominique[0], gerard[0])
     s.summary.emergency_example = gerard[0]
+    # An opt-out campaign eight weeks old, for the admin's dashboard.
+    seed_campaign(s)
 
 
 __all__ = ["seed"]
