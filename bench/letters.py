@@ -14,7 +14,12 @@ fontconfig's cache already loaded.
 The process is single-threaded, so letters per second per core is the
 process's rate; CPU time is printed beside wall time, since other work on the
 machine slows the wall clock. It prints both rates, the PDF size per letter,
-and the ratio batched / one by one last (target: at least 5).
+the process's peak resident memory after the batches (what a ``letters``
+worker needs), and the ratio batched / one by one last (target: at least 5).
+
+The two ways give the same pages (``tests/records/test_letters.py`` checks
+it): ``render_one`` lays out the whole letter, ``render_batch`` lays out the
+shared text once per variant and only the fields per letter, then merges.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import logging
 import os
 import platform
 import random
+import resource
 import sys
 import time
 from pathlib import Path
@@ -111,6 +117,7 @@ def main() -> None:
         size += len(render_batch(chunk))
         manifest_csv(chunk, batch_number=start // args.batch_size + 1)
     batch_wall, batch_cpu = time.perf_counter() - wall, time.process_time() - cpu
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
     sample = letters[: args.sample]
     wall, cpu, one_size = time.perf_counter(), time.process_time(), 0
@@ -121,7 +128,8 @@ def main() -> None:
     batch_rate, one_rate = len(batched) / batch_wall, len(sample) / one_wall
     print(
         f"batched    : {len(batched)} letters in {batch_wall:.1f} s (CPU {batch_cpu:.1f} s), "
-        f"{-(-len(batched) // args.batch_size)} PDF of up to {args.batch_size}"
+        f"{-(-len(batched) // args.batch_size)} PDF of up to {args.batch_size}, "
+        f"peak RSS {peak_mib:.0f} MiB"
     )
     print(
         f"             {batch_rate:.1f} letters/s, {len(batched) / batch_cpu:.1f} letters/s per core (CPU), "

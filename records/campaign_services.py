@@ -56,6 +56,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
+# One task does this much, then enqueues the next: a few minutes of work, far
+# below the broker's visibility timeout (an hour) after which Redis would hand
+# the message to a second worker.
+BATCHES_PER_RUN = 10
+EMAILS_PER_RUN = 2000
 # Unambiguous characters (no 0/O, 1/I/L) for codes read from paper.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 # An email claimed this long ago and never marked sent is presumed lost with its worker.
@@ -155,16 +160,34 @@ def campaign_batch_size() -> int:
     return int(settings.MESSPACE_CAMPAIGN_BATCH_SIZE)
 
 
-def campaign_run(*, campaign_id: int, batch_size: int | None = None) -> None:
-    """Issue every pending notice of a running campaign, batch by batch, then send
+def campaign_run(
+    *,
+    campaign_id: int,
+    batch_size: int | None = None,
+    max_batches: int | None = None,
+    max_emails: int | None = None,
+) -> bool:
+    """Issue the pending notices of a running campaign, batch by batch, then send
     the emails; safe to run twice (even at once, on two workers), and a run after a
-    crash resumes where it stopped. Anything but a running campaign is left alone."""
+    crash resumes where it stopped. Anything but a running campaign is left alone.
+
+    A run does at most ``max_batches`` batches and ``max_emails`` emails
+    (``BATCHES_PER_RUN`` and ``EMAILS_PER_RUN`` by default) and returns True when
+    work remains, so that a campaign of millions is many short tasks rather than
+    one that outlives the broker's visibility timeout.
+    """
     if not Campaign.objects.filter(pk=campaign_id, state=CampaignState.RUNNING).exists():
-        return
+        return False
     size = batch_size or campaign_batch_size()
+    max_batches = max_batches or BATCHES_PER_RUN
+    max_emails = max_emails or EMAILS_PER_RUN
+    batches = 0
     while notices_issue_batch(campaign_id=campaign_id, size=size):
-        pass
-    emails_send(campaign_id=campaign_id)
+        batches += 1
+        if batches >= max_batches:
+            return True
+    if emails_send(campaign_id=campaign_id, limit=max_emails) >= max_emails:
+        return True
     Campaign.objects.filter(pk=campaign_id, state=CampaignState.RUNNING).exclude(
         Exists(Notice.objects.filter(campaign_id=OuterRef("pk"), issued_at__isnull=True))
     ).exclude(
@@ -174,6 +197,7 @@ def campaign_run(*, campaign_id: int, batch_size: int | None = None) -> None:
             ).filter(state__in=[DeliveryState.PENDING, DeliveryState.SENDING])
         )
     ).update(state=CampaignState.DONE, finished_at=timezone.now())
+    return False
 
 
 def _awaiting_answer(deliveries: QuerySet[NoticeDelivery]) -> QuerySet[NoticeDelivery]:
@@ -344,8 +368,9 @@ def _render(data: Sequence[LetterData]) -> bytes:
     return render_batch(data, insurer=DEFAULT_INSURER, site_name=settings.MESSPACE_SITE_NAME)
 
 
-def emails_send(*, campaign_id: int) -> int:
-    """Send the campaign's pending emails, each claimed first; returns how many left.
+def emails_send(*, campaign_id: int, limit: int | None = None) -> int:
+    """Send up to ``limit`` (None: all) of the campaign's pending emails, each
+    claimed first; returns how many left.
 
     A failed send puts the email back for the retry; an address the mail server
     refuses outright is a bounce, known at once (a letter replaces it). An email
@@ -364,7 +389,7 @@ def emails_send(*, campaign_id: int) -> int:
             )
         )
         .order_by("pk")
-        .values_list("pk", flat=True)
+        .values_list("pk", flat=True)[:limit]
     )
     if not pending:
         return 0
@@ -546,6 +571,80 @@ def delivery_bounced(*, delivery_id: int) -> NoticeDelivery | None:
         ).decode()
         _print_letters(notice.campaign, [(letter, code)], now)
     return letter
+
+
+def deliveries_bounced(*, campaign_id: int, delivery_ids: Sequence[int]) -> dict[int, str]:
+    """Sent emails of the campaign came back undelivered: each goes by letter, all
+    the letters in one batch (one PDF). Returns, per delivery id, ``"replaced"``
+    (a letter printed), ``"bounced"`` (marked; a letter to that recipient existed
+    already), ``"answered"`` (the person answered meanwhile: nothing done) or
+    ``"unchanged"`` (not a sent email of the campaign, e.g. already bounced).
+
+    One transaction, under the campaign's row lock and the records' (so that no
+    answer slips in between the check and the letter), in the order campaign,
+    records, deliveries. A letter that does not fit raises ``LetterLayoutError``
+    and nothing changes. Safe twice.
+    """
+    now = timezone.now()
+    results = dict.fromkeys(delivery_ids, "unchanged")
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        rows = list(
+            NoticeDelivery.objects.filter(
+                pk__in=delivery_ids,
+                channel=DeliveryChannel.EMAIL,
+                state=DeliveryState.SENT,
+                notice__campaign_id=campaign_id,
+            ).values_list("pk", "notice__record_id")
+        )
+        waiting = set(
+            Record.objects.select_for_update()
+            .filter(pk__in={record_id for _, record_id in rows}, state=RecordState.NOTIFIED)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        for delivery_id, record_id in rows:
+            if record_id not in waiting:
+                results[delivery_id] = "answered"
+        emails = list(
+            NoticeDelivery.objects.select_for_update(of=("self",))
+            .select_related("notice__record__patient")
+            .filter(
+                pk__in=[d for d, r in rows if r in waiting],
+                state=DeliveryState.SENT,
+            )
+            .order_by("pk")
+        )
+        existing = set(
+            NoticeDelivery.objects.filter(
+                notice_id__in={e.notice_id for e in emails}, channel=DeliveryChannel.LETTER
+            ).values_list("notice_id", "recipient_key")
+        )
+        key = _campaign_key(campaign)
+        letters: list[tuple[NoticeDelivery, str]] = []
+        for email in emails:
+            results[email.pk] = "bounced"
+            if (email.notice_id, email.recipient_key) in existing:
+                continue
+            existing.add((email.notice_id, email.recipient_key))
+            letter = NoticeDelivery.objects.create(
+                notice=email.notice,
+                recipient_key=email.recipient_key,
+                recipient_name=email.recipient_name,
+                channel=DeliveryChannel.LETTER,
+                address_lines=email.address_lines or _address(email.notice.record.patient),
+            )
+            code = vault.decrypt(
+                key, bytes(email.notice.code_sealed), aad=f"notice:{email.notice_id}:code"
+            ).decode()
+            letters.append((letter, code))
+            results[email.pk] = "replaced"
+        NoticeDelivery.objects.filter(pk__in=[e.pk for e in emails]).update(
+            state=DeliveryState.BOUNCED, bounced_at=now
+        )
+        if letters:
+            _print_letters(campaign, letters, now)
+    return results
 
 
 # --- Opening after the delay ---

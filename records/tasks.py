@@ -30,10 +30,12 @@ def cohort_import_run(import_id: int) -> None:
     max_retries=8,
 )
 def campaign_run(campaign_id: int, batch_size: int | None = None) -> None:
-    """Issue a campaign's notices batch by batch and send its emails (queue ``letters``);
-    resumes where a killed worker stopped. ``batch_size``: notices per batch, when
-    not the setting's."""
-    campaign_services.campaign_run(campaign_id=campaign_id, batch_size=batch_size)
+    """Issue a campaign's notices batch by batch and send its emails (queue ``letters``),
+    a bounded amount per message, then enqueue the rest; resumes where a killed
+    worker stopped. ``batch_size``: notices per batch, when not the setting's."""
+    if campaign_services.campaign_run(campaign_id=campaign_id, batch_size=batch_size):
+        # More remains: the next bounded run is a new message (see BATCHES_PER_RUN).
+        campaign_run.delay(campaign_id, batch_size)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)

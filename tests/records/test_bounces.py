@@ -168,7 +168,8 @@ def test_a_valid_file_replaces_bounced_emails_by_letters_and_counts_returned_let
         assert letter.state == DeliveryState.PRINTED and letter.letter_batch is not None
         assert letter.letter_batch.campaign == story.paris
         assert person.birth_names in _letters_text(letter.letter_batch)
-    assert LetterBatch.objects.count() == batches_before + 2
+    # Both replacement letters in one batch: one PDF for the print house.
+    assert LetterBatch.objects.count() == batches_before + 1
     returned = NoticeDelivery.objects.get(notice__record__patient=story.chloe)
     assert returned.state == DeliveryState.BOUNCED  # and no further letter
     figures = dashboard.campaign_dashboard(campaign_id=story.paris.pk).figures
@@ -356,13 +357,13 @@ def test_an_answer_given_during_the_import_stops_the_replacement_letter(
 ) -> None:
     """GIVEN a file whose lines were checked WHEN the person opposes before their
     line is applied THEN no letter is printed and the line says why."""
-    real = bounce_services.email_bounced
+    real = services.deliveries_bounced
 
-    def oppose_first(*, campaign_id: int, delivery_id: int) -> str:
+    def oppose_first(*, campaign_id: int, delivery_ids: Sequence[int]) -> dict[int, str]:
         services.notice_oppose(code=_code(story.alice), birth_date=story.alice.birth_date)
-        return real(campaign_id=campaign_id, delivery_id=delivery_id)
+        return real(campaign_id=campaign_id, delivery_ids=delivery_ids)
 
-    monkeypatch.setattr(bounce_services, "email_bounced", oppose_first)
+    monkeypatch.setattr(services, "deliveries_bounced", oppose_first)
 
     report = bounce_services.bounces_import(
         campaign=story.paris, content=_csv([("courriel", _ref(story.alice), "", "")])
@@ -375,24 +376,41 @@ def test_an_answer_given_during_the_import_stops_the_replacement_letter(
     ).exists()
 
 
-def test_a_replacement_letter_that_does_not_fit_is_reported_and_changes_nothing(
-    story: Story, monkeypatch: Any
+def test_a_replacement_letter_that_does_not_fit_is_reported_and_the_others_printed(
+    story: Story,
 ) -> None:
-    from records.letters import LetterLayoutError
-
-    def overflow(*, delivery_id: int) -> None:
-        raise LetterLayoutError("1 letters gave 2 pages")
-
-    monkeypatch.setattr(services, "delivery_bounced", overflow)
-    states = _states()
-
-    report = bounce_services.bounces_import(
-        campaign=story.paris, content=_csv([("courriel", _ref(story.alice), "", "")])
+    """GIVEN two bounced emails, one to an address too long for the envelope window
+    WHEN the file is imported THEN the batch is refused whole, the lines are
+    applied one by one: the other person gets their letter, this line is
+    reported and its email left as it was."""
+    alice_email = NoticeDelivery.objects.get(notice__record__patient=story.alice)
+    NoticeDelivery.objects.filter(pk=alice_email.pk).update(
+        address_lines=[
+            f"Bâtiment {n}, escalier des Longues Terrasses du Parc" * 2 for n in range(6)
+        ]
     )
 
-    assert report.applied == 0 and report.already == 0
+    report = bounce_services.bounces_import(
+        campaign=story.paris,
+        content=_csv(
+            [
+                ("courriel", _ref(story.alice), "", ""),
+                ("courriel", _ref(story.bruno), "", ""),
+            ]
+        ),
+    )
+
+    assert report.applied == 1 and report.already == 0
+    assert [r.line for r in report.refused] == [2]
     assert "n’a pas pu être mis en page" in report.refused[0].reason
-    assert _states() == states
+    assert NoticeDelivery.objects.get(pk=alice_email.pk).state == DeliveryState.SENT
+    assert not NoticeDelivery.objects.filter(
+        notice__record__patient=story.alice, channel=DeliveryChannel.LETTER
+    ).exists()
+    letter = NoticeDelivery.objects.get(
+        notice__record__patient=story.bruno, channel=DeliveryChannel.LETTER
+    )
+    assert letter.state == DeliveryState.PRINTED
 
 
 # --- The file as a whole -----------------------------------------------------------------------

@@ -163,6 +163,55 @@ def test_a_crash_between_batches_resumes_without_sending_twice() -> None:
 
 
 @pytest.mark.django_db
+def test_a_run_does_a_bounded_amount_and_says_when_work_remains() -> None:
+    """GIVEN a campaign of 25 people in batches of 5 WHEN each run may do two
+    batches and three emails THEN runs stop early, saying so, until the last one
+    finishes the campaign; every person still has exactly one notice."""
+    people = [_created(email=f"p{i}@exemple.fr" if i < 4 else "") for i in range(25)]
+    campaign = _campaign()
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        services.campaign_start(campaign=campaign)
+    bounds = {"batch_size": 5, "max_batches": 2, "max_emails": 3}
+
+    issued = []
+    while services.campaign_run(campaign_id=campaign.pk, **bounds):
+        issued.append(Notice.objects.filter(issued_at__isnull=False).count())
+
+    # Two batches per run, then a run for the emails beyond the first three.
+    assert issued == [10, 20, 25]
+    assert len(mail.outbox) == 4
+    assert Campaign.objects.get(pk=campaign.pk).state == CampaignState.DONE
+    assert NoticeDelivery.objects.count() == len(people)
+
+
+@pytest.mark.django_db
+def test_the_task_enqueues_the_rest_of_a_long_campaign(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each message of the task does a bounded run and sends the next one."""
+    from records import tasks
+
+    for _ in range(12):
+        _created()
+    monkeypatch.setattr(services, "BATCHES_PER_RUN", 1)
+    runs: list[int] = []
+    original = services.campaign_run
+
+    def counted(**kwargs: Any) -> bool:
+        runs.append(kwargs["campaign_id"])
+        return original(**kwargs)
+
+    monkeypatch.setattr(services, "campaign_run", counted)
+    campaign = _campaign()
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        services.campaign_start(campaign=campaign)
+
+    tasks.campaign_run.delay(campaign.pk, 5)  # eager here: each next message runs inline
+
+    assert len(runs) == 4  # batches of 5, 5, 2, then the run that finds nothing left
+    assert Campaign.objects.get(pk=campaign.pk).state == CampaignState.DONE
+    assert Notice.objects.filter(issued_at__isnull=False).count() == 12
+
+
+@pytest.mark.django_db
 def test_an_email_lost_with_its_worker_is_replaced_by_a_letter_not_resent(
     time_machine: Any,
 ) -> None:
