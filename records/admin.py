@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadhandler import MemoryFileUploadHandler, StopUpload
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -354,9 +354,13 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
             obj.created_by = request.user  # type: ignore[assignment]
         super().save_model(request, obj, form, change)
 
-    @admin.display(description=_("avis"))
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
+        # The notice count of every row in the same query as the list.
+        return super().get_queryset(request).annotate(notices_total=Count("notices"))
+
+    @admin.display(description=_("avis"), ordering="notices_total")
     def notice_count(self, obj: Campaign) -> int:
-        return obj.notices.count()
+        return int(getattr(obj, "notices_total", 0))
 
     @admin.display(description=_("suivi"))
     def dashboard_link(self, obj: Campaign) -> str:

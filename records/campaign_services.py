@@ -688,6 +688,14 @@ def _notice_answered(
     Notice.objects.filter(record_id=record_id, outcome="").update(
         outcome=outcome, outcome_at=at, outcome_by_support=by_support
     )
+    # Emails not sent yet have no purpose left (an opposition erased their address
+    # and code). One being sent (claimed) is left as it is: nobody knows yet
+    # whether it left.
+    NoticeDelivery.objects.filter(
+        notice__record_id=record_id,
+        channel=DeliveryChannel.EMAIL,
+        state=DeliveryState.PENDING,
+    ).update(state=DeliveryState.CANCELLED)
 
 
 # --- Answering a notice: opposition or early activation (public page) ---

@@ -121,6 +121,7 @@ class Notice(models.Model):
         ]
         indexes = [
             models.Index(fields=["campaign", "issued_at"]),
+            models.Index(fields=["reference"], name="notice_reference_idx"),
             models.Index(
                 fields=["opens_at"], condition=Q(issued_at__isnull=False), name="notice_opens_idx"
             ),
@@ -143,6 +144,8 @@ class DeliveryState(models.TextChoices):
     SENT = "sent", _("Envoyé")
     PRINTED = "printed", _("Dans un lot d’impression")
     BOUNCED = "bounced", _("Non distribué")
+    # The person answered (opposed, opened early) before this email left.
+    CANCELLED = "cancelled", _("Annulé (avis déjà répondu)")
 
 
 class LetterBatch(models.Model):
@@ -182,9 +185,9 @@ class NoticeDelivery(models.Model):
     recipient_name = models.CharField(max_length=200)
     channel = models.CharField(max_length=8, choices=DeliveryChannel.choices)
     state = models.CharField(
-        max_length=8, choices=DeliveryState.choices, default=DeliveryState.PENDING
+        max_length=12, choices=DeliveryState.choices, default=DeliveryState.PENDING
     )
-    email = models.EmailField(blank=True)
+    email = models.EmailField(blank=True, db_index=True)
     letter_batch = models.ForeignKey(
         LetterBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="deliveries"
     )

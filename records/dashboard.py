@@ -193,7 +193,11 @@ def _delivery_counts(campaign_id: int | None) -> dict[int, dict[str, int]]:
     qs = NoticeDelivery.objects.all()
     if campaign_id is not None:
         qs = qs.filter(notice__campaign_id=campaign_id)
-    email = Q(channel=DeliveryChannel.EMAIL)
+    # Emails that left (or may have: claimed by a worker); not those still
+    # waiting, nor those cancelled because the person answered first.
+    email = Q(channel=DeliveryChannel.EMAIL) & ~Q(
+        state__in=[DeliveryState.PENDING, DeliveryState.CANCELLED]
+    )
     letter = Q(channel=DeliveryChannel.LETTER)
     bounced = Q(state=DeliveryState.BOUNCED)
     rows = (

@@ -573,7 +573,7 @@ def test_an_email_not_yet_sent_is_dropped_once_the_person_opposed() -> None:
     assert not LetterBatch.objects.exists()
     states = dict(NoticeDelivery.objects.values_list("notice__record__patient", "state"))
     assert states == {
-        caller.pk: DeliveryState.PENDING,
+        caller.pk: DeliveryState.CANCELLED,
         lost_caller.pk: DeliveryState.SENDING,
         other.pk: DeliveryState.SENT,
     }
