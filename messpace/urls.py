@@ -1,13 +1,12 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext_lazy as _
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from documents.urls import carer_patterns, patient_patterns, pro_patterns
 from messpace import views
 from records.views import opposition, support
-
 
 admin.site.site_header = _("Administration de messpace")
 admin.site.site_title = _("Administration de messpace")
