@@ -48,10 +48,18 @@ def what_label(what: str) -> str:
             return str(section.title)
     if what in PAGE_LABELS:
         return str(PAGE_LABELS[what])
-    if what.startswith(EMERGENCY_PREFIX):
+    if what.startswith(EMERGENCY_PREFIX):  # rows written before the reason left the log
         reason = what[len(EMERGENCY_PREFIX) :].strip()
         return str(_("Ouverture du dossier en urgence — motif : %(reason)s") % {"reason": reason})
     return what
+
+
+def emergency_label(reason: str | None) -> str:
+    """An emergency opening in the access history, with its reason while the
+    grant still exists."""
+    if reason:
+        return str(_("Ouverture du dossier en urgence — motif : %(reason)s") % {"reason": reason})
+    return str(_("Ouverture du dossier en urgence"))
 
 
 class RppsField(forms.CharField):

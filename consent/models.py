@@ -209,6 +209,11 @@ class AccessAction(models.TextChoices):
     REOPEN = "reopen", _("Réouverture du dossier")
 
 
+# ``AccessLog.what`` of an emergency opening; ``object_id`` is the EmergencyAccess,
+# which holds the reason (free clinical text kept out of the log).
+EMERGENCY_WHAT = "emergency"
+
+
 class AccessLog(models.Model):
     """One row per read or write of a record by anyone other than the patient.
 

@@ -10,12 +10,14 @@ from django.utils import timezone
 
 from consent.forms import DOCUMENTS_SCOPE
 from consent.models import (
+    EMERGENCY_WHAT,
     AccessLog,
     Block,
     CareRelationship,
     CarerGrant,
     ConsentSettings,
     DesignatedGP,
+    EmergencyAccess,
     Share,
 )
 from consent.policy import RecordAccess
@@ -106,6 +108,28 @@ def access_history(*, access: RecordAccess, filters: dict[str, Any]) -> QuerySet
     if filters.get("date_to"):
         qs = qs.filter(at__date__lte=filters["date_to"])
     return qs
+
+
+def history_rows(*, access: RecordAccess, logs: list[AccessLog]) -> list[tuple[AccessLog, str]]:
+    """Each log row with what it names, in words; an emergency opening with its
+    reason, read from the grant of this patient (one query for the page)."""
+    from consent.forms import emergency_label, what_label
+
+    grant_ids = [log.object_id for log in logs if log.what == EMERGENCY_WHAT and log.object_id]
+    reasons = dict(
+        EmergencyAccess.objects.filter(pk__in=grant_ids, patient=access.patient).values_list(
+            "pk", "reason"
+        )
+    )
+    return [
+        (
+            log,
+            emergency_label(reasons.get(log.object_id or 0))
+            if log.what == EMERGENCY_WHAT
+            else what_label(log.what),
+        )
+        for log in logs
+    ]
 
 
 def _confidential_items(access: RecordAccess) -> Q:

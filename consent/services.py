@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consent.models import (
+    EMERGENCY_WHAT,
     AccessAction,
     AccessBasis,
     AccessLog,
@@ -260,7 +261,9 @@ def emergency_access_open(
             role="professional",
             basis=AccessBasis.EMERGENCY,
             action=AccessAction.READ,
-            what=f"emergency: {reason}"[:120],
+            # The reason stays in the grant (erased with the record), not in
+            # the log, which outlives an erasure.
+            what=EMERGENCY_WHAT,
             object_id=grant.pk,
         )
         transaction.on_commit(lambda: _notify_emergency(grant.pk))

@@ -37,7 +37,6 @@ from consent.forms import (
     ProfessionalByRppsForm,
     ShareForm,
     VisibilityForm,
-    what_label,
 )
 from consent.models import AccessAction, AccessLog
 from consent.policy import RecordAccess
@@ -444,7 +443,7 @@ def history(request: HttpRequest) -> HttpResponse:
             access=access, filters=form.cleaned_data if form.is_bound else {}
         )
     page = Paginator(qs.order_by("-at", "-id"), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(log, what_label(log.what)) for log in page.object_list]
+    rows = selectors.history_rows(access=access, logs=list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -8,14 +8,16 @@ from django.utils import timezone
 
 from documents.models import Document
 from messpace.mail import notice_email
+from records.models import RecordState
 
 
 def document_notify(*, document_id: int) -> bool:
     """Email the patient once that a professional added a document; safe to run twice."""
     with transaction.atomic():
-        claimed = Document.objects.filter(pk=document_id, notified_at__isnull=True).update(
-            notified_at=timezone.now()
-        )
+        # Only while the record is open: a closed record tells nobody anything.
+        claimed = Document.objects.filter(
+            pk=document_id, notified_at__isnull=True, patient__record__state=RecordState.ACTIVE
+        ).update(notified_at=timezone.now())
         if not claimed:
             return False
         doc = Document.objects.select_related("patient__user").get(pk=document_id)

@@ -42,7 +42,7 @@ from documents.ingestion.types import LOINC_OID, DocumentType
 from documents.models import Document, Upload, UploadState
 from documents.scanning import ScanInfected, ScannerUnavailable, scan_bytes
 from messpace import vault
-from records.models import MARKUP_RE, AuthorKind, TimelineEvent
+from records.models import MARKUP_RE, AuthorKind, Record, RecordState, TimelineEvent
 
 if TYPE_CHECKING:
     from messpace.accounts.models import User
@@ -383,6 +383,14 @@ def _accept(
     try:
         with transaction.atomic():
             _relaxed_commit()
+            # The record must still be open, and stay so until this commits (closing
+            # it waits for this lock): a document never lands in a closed record.
+            if not (
+                Record.objects.select_for_update()
+                .filter(patient_id=upload.patient_id, state=RecordState.ACTIVE)
+                .exists()
+            ):
+                raise _RecordClosed
             if upload.replaces_id is not None:
                 previous = (
                     Document.objects.select_for_update()
@@ -414,6 +422,15 @@ def _accept(
                 raise _ClaimLost
             if upload.depositor_kind != AuthorKind.PATIENT:
                 _notify_later(doc.pk)
+    except _RecordClosed:
+        blob_delete(doc.text_blob)
+        blob_delete(doc.preview_blob)
+        return _quarantine(
+            upload,
+            claimed_at,
+            "record_closed",
+            _("Le dossier n’est plus accessible : le document n’y a pas été ajouté."),
+        )
     except (_ClaimLost, IntegrityError):
         blob_delete(doc.text_blob)
         blob_delete(doc.preview_blob)
@@ -422,6 +439,10 @@ def _accept(
 
 
 class _ClaimLost(Exception):
+    pass
+
+
+class _RecordClosed(Exception):
     pass
 
 

@@ -188,6 +188,17 @@ def campaign_run(
             return True
     if emails_send(campaign_id=campaign_id, limit=max_emails) >= max_emails:
         return True
+    pending = _awaiting_answer(
+        NoticeDelivery.objects.filter(
+            notice__campaign_id=campaign_id,
+            channel=DeliveryChannel.EMAIL,
+            state=DeliveryState.PENDING,
+        )
+    )
+    if pending.exists():
+        # Fewer sent than the bound (refused addresses, answers, another worker's
+        # claims) yet some still wait: another run, not the resume beat's delay.
+        return True
     Campaign.objects.filter(pk=campaign_id, state=CampaignState.RUNNING).exclude(
         Exists(Notice.objects.filter(campaign_id=OuterRef("pk"), issued_at__isnull=True))
     ).exclude(
@@ -409,7 +420,7 @@ def emails_send(*, campaign_id: int, limit: int | None = None) -> int:
         if answered or not notice.code_sealed or not delivery.email:
             # Answered between the claim and this read: nothing to send any more.
             NoticeDelivery.objects.filter(pk=delivery_id, state=DeliveryState.SENDING).update(
-                state=DeliveryState.PENDING, claimed_at=None
+                state=DeliveryState.CANCELLED
             )
             continue
         code = vault.decrypt(key, bytes(notice.code_sealed), aad=f"notice:{notice.pk}:code")
@@ -429,7 +440,11 @@ def emails_send(*, campaign_id: int, limit: int | None = None) -> int:
             log.warning(
                 "campaign %s: address refused, delivery %s goes by letter", campaign_id, delivery_id
             )
-            _email_replaced_by_letter(campaign_id, delivery_id)
+            if not _email_replaced_by_letter(campaign_id, delivery_id):
+                # The person answered meanwhile: no letter either.
+                NoticeDelivery.objects.filter(pk=delivery_id, state=DeliveryState.SENDING).update(
+                    state=DeliveryState.CANCELLED
+                )
             continue
         except Exception:
             NoticeDelivery.objects.filter(pk=delivery_id, state=DeliveryState.SENDING).update(
@@ -533,17 +548,21 @@ def campaigns_resume(*, stalled_for: dt.timedelta = CAMPAIGN_STALLED) -> list[in
 
 
 def delivery_bounced(*, delivery_id: int) -> NoticeDelivery | None:
-    """An email came back undelivered (or was lost): the notice goes by letter instead.
-
-    The letter is printed with the next batch of the campaign. Safe twice.
+    """An email came back undelivered (or was lost): the notice goes by letter instead,
+    printed as a batch of its own, and the opening moves so that the person has
+    the whole delay from the letter. Only for an email sent or being sent; the
+    caller holds the campaign's and the record's locks. Safe twice.
     """
     now = timezone.now()
     with transaction.atomic():
         delivery = (
             NoticeDelivery.objects.select_for_update()
             .select_related("notice__record__patient", "notice__campaign")
-            .filter(pk=delivery_id, channel=DeliveryChannel.EMAIL)
-            .exclude(state=DeliveryState.BOUNCED)
+            .filter(
+                pk=delivery_id,
+                channel=DeliveryChannel.EMAIL,
+                state__in=[DeliveryState.SENT, DeliveryState.SENDING],
+            )
             .first()
         )
         if delivery is None:
@@ -552,6 +571,7 @@ def delivery_bounced(*, delivery_id: int) -> NoticeDelivery | None:
         delivery.bounced_at = now
         delivery.save(update_fields=["state", "bounced_at"])
         notice = delivery.notice
+        _delay_opening(notice, now)
         address = delivery.address_lines or _address(notice.record.patient)
         try:
             with transaction.atomic():
@@ -571,6 +591,16 @@ def delivery_bounced(*, delivery_id: int) -> NoticeDelivery | None:
         ).decode()
         _print_letters(notice.campaign, [(letter, code)], now)
     return letter
+
+
+def _delay_opening(notice: Notice, now: dt.datetime) -> None:
+    """A notice that reaches its person only now, by a replacement letter, gives
+    them the whole delay from now (R1111-28): the opening moves later, never
+    earlier, and the letter prints the new date."""
+    opens_at = opening_moment(now, notice.campaign.delay_days)
+    if notice.opens_at is None or notice.opens_at < opens_at:
+        Notice.objects.filter(pk=notice.pk).update(opens_at=opens_at)
+        notice.opens_at = opens_at
 
 
 def deliveries_bounced(*, campaign_id: int, delivery_ids: Sequence[int]) -> dict[int, str]:
@@ -626,6 +656,8 @@ def deliveries_bounced(*, campaign_id: int, delivery_ids: Sequence[int]) -> dict
             results[email.pk] = "bounced"
             if (email.notice_id, email.recipient_key) in existing:
                 continue
+            email.notice.campaign = campaign
+            _delay_opening(email.notice, now)
             existing.add((email.notice_id, email.recipient_key))
             letter = NoticeDelivery.objects.create(
                 notice=email.notice,

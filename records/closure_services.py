@@ -30,6 +30,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from consent.models import (
     AccessAction,
@@ -53,6 +54,7 @@ from records.closures import ARCHIVE_YEARS, ClosedByRole, ErasureCause, RecordCl
 from records.cohorts import CohortMember, GuardianToInform
 from records.models import (
     MAJORITY_AGE,
+    MINOR_CONFIDENTIALITY_AGE,
     SECTION_MODELS,
     Patient,
     Record,
@@ -111,6 +113,12 @@ class ClosedRecord:
     role: str  # ClosedByRole: patient or guardian
 
     @property
+    def may_ask_erasure(self) -> bool:
+        return not (
+            self.role == ClosedByRole.GUARDIAN and self.patient.age >= MINOR_CONFIDENTIALITY_AGE
+        )
+
+    @property
     def erase_by(self) -> dt.datetime | None:
         """When the erasure will have happened at the latest, if requested."""
         if self.closure.deletion_requested_at is None:
@@ -133,6 +141,20 @@ def _holder_access_log(
     )
 
 
+GUARDIAN_ERASURE_REFUSED = gettext_lazy(
+    "La suppression du dossier d’un mineur de 15 ans ou plus ne se demande pas ici : "
+    "elle se décide avec lui, auprès du service d’assistance. Vous pouvez fermer le dossier."
+)
+
+
+def _check_may_ask_erasure(patient: Patient, role: str) -> None:
+    """From 15 a minor may keep care secret from their guardians (L1111-5): a
+    guardian alone cannot have such a record erased. The refusal is the same
+    whether or not the record holds such items, so it reveals nothing."""
+    if role == ClosedByRole.GUARDIAN and patient.age >= MINOR_CONFIDENTIALITY_AGE:
+        raise ValidationError(str(GUARDIAN_ERASURE_REFUSED), code="guardian_erasure")
+
+
 def _erase_after(now: dt.datetime) -> dt.datetime:
     return now + dt.timedelta(days=settings.MESSPACE_ERASURE_GRACE_DAYS)
 
@@ -147,6 +169,8 @@ def record_close(*, access: RecordAccess, request_deletion: bool = False) -> Rec
     if not access.acts_as_patient:
         raise PermissionDenied
     role = ClosedByRole.PATIENT if access.is_self else ClosedByRole.GUARDIAN
+    if request_deletion:
+        _check_may_ask_erasure(access.patient, role)
     now = timezone.now()
     with transaction.atomic():
         moved = Record.objects.filter(
@@ -250,11 +274,10 @@ def record_reopen(*, user: User, patient_id: int | None = None) -> Record:
     held = closed_record_for(user, patient_id)
     now = timezone.now()
     with transaction.atomic():
+        # An erasure in progress holds the closure row until it commits; then
+        # ``erased_at`` is set and this matches nothing.
         reopened = RecordClosure.objects.filter(
-            pk=held.closure.pk,
-            reopened_at__isnull=True,
-            erased_at__isnull=True,
-            erasure_claimed_at__isnull=True,
+            pk=held.closure.pk, reopened_at__isnull=True, erased_at__isnull=True
         ).update(reopened_at=now, reopened_by=user)
         moved = (
             Record.objects.filter(patient_id=held.patient.pk, state=RecordState.CLOSED).update(
@@ -288,10 +311,14 @@ def closure_request_deletion(*, user: User, patient_id: int | None = None) -> Re
     """The holder of a closed record asks for its erasure; safe twice (the first
     request's date stands)."""
     held = closed_record_for(user, patient_id)
+    _check_may_ask_erasure(held.patient, held.role)
     now = timezone.now()
     with transaction.atomic():
         asked = RecordClosure.objects.filter(
-            pk=held.closure.pk, deletion_requested_at__isnull=True, erased_at__isnull=True
+            pk=held.closure.pk,
+            deletion_requested_at__isnull=True,
+            reopened_at__isnull=True,
+            erased_at__isnull=True,
         ).update(
             deletion_requested_at=now,
             deletion_requested_by_role=held.role,
@@ -310,8 +337,8 @@ def closure_cancel_deletion(*, user: User, patient_id: int | None = None) -> Rec
         cancelled = RecordClosure.objects.filter(
             pk=held.closure.pk,
             deletion_requested_at__isnull=False,
+            reopened_at__isnull=True,
             erased_at__isnull=True,
-            erasure_claimed_at__isnull=True,
         ).update(deletion_requested_at=None, deletion_requested_by_role="", erase_after=None)
         if not cancelled:
             raise ValidationError(_("Aucune demande de suppression n’est en attente."))
@@ -322,40 +349,99 @@ def closure_cancel_deletion(*, user: User, patient_id: int | None = None) -> Rec
 # --- Erasure (beat) ---
 
 
-def records_erase_due(*, now: dt.datetime | None = None, limit: int = 100) -> int:
-    """Erase the closed records whose erasure is due: asked for and past the
-    grace period, or archived for ten years. Returns how many.
-
-    Each is claimed with a conditional UPDATE, so two runs never erase the
-    same record twice; a claim left by a crash is taken over after an hour.
-    Safe to run twice, and catches up after downtime.
-    """
-    moment = now or timezone.now()
-    due = RecordClosure.objects.filter(reopened_at__isnull=True, erased_at__isnull=True).filter(
+def _due(moment: dt.datetime) -> Q:
+    """Closures whose erasure is due at ``moment``: asked for and past the grace
+    period, or archived for ten years."""
+    return Q(reopened_at__isnull=True, erased_at__isnull=True) & (
         Q(erase_after__lte=moment) | Q(keep_until__lt=timezone.localdate(moment))
     )
+
+
+def _cause(closure: RecordClosure, moment: dt.datetime) -> str | None:
+    """Why ``closure`` is due for erasure at ``moment``, or None if it is not."""
+    if not closure.is_open:
+        return None
+    if closure.erase_after is not None and closure.erase_after <= moment:
+        return ErasureCause.REQUEST
+    if closure.keep_until < timezone.localdate(moment):
+        return ErasureCause.RETENTION
+    return None
+
+
+def _guardian_requests_lapse(moment: dt.datetime) -> int:
+    """A guardian's request to erase a minor's record lapses when the minor comes
+    of age before it is carried out: the record is then theirs to decide on."""
+    adult_born_by = latest_birth_date_for_age(timezone.localdate(moment), MAJORITY_AGE)
+    return RecordClosure.objects.filter(
+        reopened_at__isnull=True,
+        erased_at__isnull=True,
+        deletion_requested_by_role=ClosedByRole.GUARDIAN,
+        record__patient__birth_date__lte=adult_born_by,
+    ).update(deletion_requested_at=None, deletion_requested_by_role="", erase_after=None)
+
+
+def records_erase_due(*, now: dt.datetime | None = None, chunk: int = 100) -> int:
+    """Erase every closed record whose erasure is due, oldest deadline first;
+    returns how many.
+
+    Each is claimed with a conditional UPDATE that checks it is still due, so
+    two runs never work on the same record and a request withdrawn meanwhile
+    is left alone; a claim left by a crash is taken over after an hour. One
+    that fails is released, logged, and retried at the next run, without
+    holding back the others. Safe to run twice, and catches up after downtime.
+    """
+    moment = now or timezone.now()
+    _guardian_requests_lapse(moment)
     erased = 0
-    for closure_id in list(due.values_list("pk", flat=True)[:limit]):
-        claimed = (
-            RecordClosure.objects.filter(
-                pk=closure_id, reopened_at__isnull=True, erased_at__isnull=True
-            )
+    failed: set[int] = set()
+    while True:
+        batch = list(
+            RecordClosure.objects.filter(_due(moment))
+            .exclude(pk__in=failed)
             .filter(
                 Q(erasure_claimed_at__isnull=True)
                 | Q(erasure_claimed_at__lt=moment - ERASURE_CLAIM)
             )
-            .update(erasure_claimed_at=moment)
+            .order_by("erase_after", "keep_until", "pk")
+            .values_list("pk", flat=True)[:chunk]
         )
-        if claimed:
-            record_erase(closure_id=closure_id, now=moment)
-            erased += 1
-    return erased
+        if not batch:
+            return erased
+        for closure_id in batch:
+            claimed = (
+                RecordClosure.objects.filter(_due(moment), pk=closure_id)
+                .filter(
+                    Q(erasure_claimed_at__isnull=True)
+                    | Q(erasure_claimed_at__lt=moment - ERASURE_CLAIM)
+                )
+                .update(erasure_claimed_at=moment)
+            )
+            if not claimed:
+                failed.add(closure_id)  # another run has it, or no longer due
+                continue
+            try:
+                closure = record_erase(closure_id=closure_id, now=moment)
+            except Exception:
+                log.exception("closure %s: erasure failed, released for the next run", closure_id)
+                RecordClosure.objects.filter(pk=closure_id, erased_at__isnull=True).update(
+                    erasure_claimed_at=None
+                )
+                failed.add(closure_id)
+                continue
+            if closure.erased_at == moment:
+                erased += 1
+            else:
+                failed.add(closure_id)
 
 
 def record_erase(*, closure_id: int, now: dt.datetime | None = None) -> RecordClosure:
-    """Erase a claimed closed record in one transaction, keeping the proof; the
-    encrypted files go once it commits (their keys went with the rows, so a
-    file left behind by a failed delete can no longer be read)."""
+    """Erase a closed record whose erasure is due, in one transaction, keeping the
+    proof; the encrypted files go once it commits (their keys went with the
+    rows, so a file left behind by a failed delete can no longer be read).
+
+    The closure row is locked and checked again: a record reopened, or a
+    request withdrawn, in the meantime is left as it is.
+    """
     moment = now or timezone.now()
     with transaction.atomic():
         closure = (
@@ -363,8 +449,12 @@ def record_erase(*, closure_id: int, now: dt.datetime | None = None) -> RecordCl
             .select_related("record__patient")
             .get(pk=closure_id)
         )
-        if not closure.is_open:
+        cause = _cause(closure, moment)
+        if cause is None:
             return closure
+        # Uploads being ingested wait for this transaction: no document appears
+        # between listing the files and deleting the rows.
+        list(Upload.objects.select_for_update().filter(patient_id=closure.record.patient_id))
         record = closure.record
         patient = record.patient
         blobs = _patient_blobs(patient)
@@ -385,11 +475,6 @@ def record_erase(*, closure_id: int, now: dt.datetime | None = None) -> RecordCl
         Notice.objects.filter(record=record).update(code_sealed=b"")
         Record.objects.filter(pk=record.pk, state=RecordState.CLOSED).update(
             state=RecordState.DELETED, state_changed_at=moment
-        )
-        cause = (
-            ErasureCause.REQUEST
-            if closure.deletion_requested_at is not None
-            else ErasureCause.RETENTION
         )
         RecordTransition.objects.create(
             record=record,
@@ -413,7 +498,7 @@ def record_erase(*, closure_id: int, now: dt.datetime | None = None) -> RecordCl
             for name in blobs:
                 try:
                     blob_delete(name)
-                except OSError:
+                except Exception:  # the storage's own errors (S3) as much as OSError
                     log.warning("erasure of closure %s: blob %s not deleted", closure_id, name)
 
         transaction.on_commit(erase_files)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth import authenticate
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from messpace.accounts.models import User
@@ -26,13 +28,17 @@ class PasswordConfirmForm(MesspaceForm):
         error_messages={"required": _("Cochez cette case pour confirmer.")},
     )
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.user = user
+        self.request = request
+        self.user: User = request.user  # type: ignore[assignment]
 
     def clean_password(self) -> str:
         password = str(self.cleaned_data["password"])
-        if not self.user.check_password(password):
+        # Through authenticate() so that django-axes counts failures and locks the
+        # account as it does at sign-in: a session left open cannot guess it.
+        user = authenticate(self.request, email=self.user.email.lower(), password=password)
+        if user is None or user.pk != self.user.pk:
             raise forms.ValidationError(_("Ce mot de passe n’est pas le bon."))
         return password
 

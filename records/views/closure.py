@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from records import closure_services
 from records.forms_closure import DeletionRequestForm, RecordCloseForm
+from records.models import MINOR_CONFIDENTIALITY_AGE
 from records.sections import SECTIONS
 from records.views.patient import patient_access, stop_acting
 
@@ -39,12 +40,15 @@ def _closed_url(patient_id: int | None) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def close(request: HttpRequest) -> HttpResponse:
     access = patient_access(request)
-    user: User = request.user  # type: ignore[assignment]
-    form = RecordCloseForm(request.POST or None, user=user)
+    form = RecordCloseForm(request.POST or None, request=request)
+    if not access.is_self and access.patient.age >= MINOR_CONFIDENTIALITY_AGE:
+        # Erasure of a minor's record from 15 is not a guardian's alone to ask.
+        form.fields.pop("request_deletion")
     if request.method == "POST" and form.is_valid():
         try:
             closure_services.record_close(
-                access=access, request_deletion=bool(form.cleaned_data["request_deletion"])
+                access=access,
+                request_deletion=bool(form.cleaned_data.get("request_deletion")),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -72,7 +76,7 @@ def closed(request: HttpRequest, patient_id: int | None = None) -> HttpResponse:
         {
             "held": held,
             "patient_id": patient_id,
-            "form": DeletionRequestForm(user=user),
+            "form": DeletionRequestForm(request=request),
         },
     )
 
@@ -93,7 +97,7 @@ def reopen(request: HttpRequest, patient_id: int | None = None) -> HttpResponse:
 def deletion_request(request: HttpRequest, patient_id: int | None = None) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     held = closure_services.closed_record_for(user, patient_id)
-    form = DeletionRequestForm(request.POST, user=user)
+    form = DeletionRequestForm(request.POST, request=request)
     if not form.is_valid():
         return render(
             request,
@@ -101,8 +105,12 @@ def deletion_request(request: HttpRequest, patient_id: int | None = None) -> Htt
             {"held": held, "patient_id": patient_id, "form": form},
             status=400,
         )
-    closure_services.closure_request_deletion(user=user, patient_id=patient_id)
-    messages.success(request, _("Votre demande de suppression est enregistrée."))
+    try:
+        closure_services.closure_request_deletion(user=user, patient_id=patient_id)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Votre demande de suppression est enregistrée."))
     return _closed_url(patient_id)
 
 

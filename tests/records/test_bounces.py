@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, TestCase
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 from pytest_django.asserts import assertContains, assertNotContains
 
@@ -174,6 +175,35 @@ def test_a_valid_file_replaces_bounced_emails_by_letters_and_counts_returned_let
     assert returned.state == DeliveryState.BOUNCED  # and no further letter
     figures = dashboard.campaign_dashboard(campaign_id=story.paris.pk).figures
     assert (figures.emails_bounced, figures.letters_returned, figures.letters) == (2, 1, 3)
+
+
+def test_a_replacement_letter_gives_the_whole_delay_from_its_printing(
+    story: Story, time_machine: Any
+) -> None:
+    """GIVEN an email returned on the very day the record was to open (before the
+    hourly opening) WHEN the return is imported THEN the letter gives six weeks
+    from today: the opening moves, and the letter prints the new date."""
+    from records.letters import french_date
+
+    notice = Notice.objects.get(record__patient=story.alice)
+    assert notice.opens_at is not None
+    time_machine.move_to(notice.opens_at - dt.timedelta(minutes=30), tick=False)
+
+    report = bounce_services.bounces_import(
+        campaign=story.paris, content=_csv([("courriel", _ref(story.alice), "", "")])
+    )
+
+    assert report.applied == 1 and report.replacement_letters == 1
+    moved = Notice.objects.get(pk=notice.pk).opens_at
+    assert moved == services.opening_moment(timezone.now(), story.paris.delay_days)
+    assert moved is not None and moved - timezone.now() > dt.timedelta(days=41)
+    letter = NoticeDelivery.objects.get(
+        notice=notice, channel=DeliveryChannel.LETTER, state=DeliveryState.PRINTED
+    )
+    assert letter.letter_batch is not None
+    assert french_date(timezone.localdate(moved)) in _letters_text(letter.letter_batch)
+    # Bruno, whose email arrived, still opens on the first date.
+    assert Notice.objects.get(record__patient=story.bruno).opens_at == notice.opens_at
 
 
 def test_importing_the_same_file_again_changes_nothing_and_says_so(story: Story) -> None:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.test import Client, TestCase
 from django.urls import reverse
@@ -24,6 +24,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 from consent.models import AccessAction, AccessBasis, AccessLog, CareRelationship, CarerGrant
 from consent.policy import (
     carer_record_access,
+    guardian_record_access,
     own_record_access,
     professional_record_access,
 )
@@ -36,6 +37,7 @@ from messpace.factories import (
     CareRelationshipFactory,
     PatientFactory,
     PatientUserFactory,
+    ProfessionalFactory,
     UserFactory,
 )
 from records import closure_services
@@ -295,6 +297,59 @@ def test_requested_erasure_waits_for_the_grace_period_then_keeps_only_the_proof(
     assert RecordTransition.objects.filter(record=record, to_state=RecordState.DELETED).exists()
 
 
+def test_an_emergency_reason_shows_in_the_history_and_goes_with_the_erasure(
+    alice_client: Client, alice: Patient, time_machine: Any
+) -> None:
+    """The physician's reason is clinical text: the log names the grant, the reason
+    stays in the grant, shown in the history, and erased with the record."""
+    from consent.services import emergency_access_open
+
+    doctor = ProfessionalFactory(profession="urgentiste")
+    reason = "Coma diabétique, glycémie effondrée"
+    emergency_access_open(
+        user=doctor.user, nir=alice.nir, birth_date=alice.birth_date, reason=reason
+    )
+    row = AccessLog.objects.get(patient=alice, basis=AccessBasis.EMERGENCY)
+    assert row.what == "emergency" and row.object_id is not None
+    assertContains(alice_client.get(reverse("consent:history")), reason)
+
+    _close(alice_client, request_deletion="on")
+    time_machine.move_to(NOW + dt.timedelta(days=31), tick=False)
+    assert closure_services.records_erase_due() == 1
+
+    assert AccessLog.objects.filter(pk=row.pk).exists()
+    assert not any("glycémie" in what for what in AccessLog.objects.values_list("what", flat=True))
+
+
+def test_a_deposit_waiting_when_the_record_closes_never_lands_in_it(
+    alice: Patient, bob: Professional, mailoutbox: list[Any]
+) -> None:
+    """GIVEN a professional's upload queued for ingestion WHEN the record is closed
+    before it runs THEN it waits in quarantine with a neutral reason: no document
+    in the closed record, and no email to its holder."""
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        deposit = document_services.document_deposit(
+            access=professional_record_access(bob.user, alice.pk),
+            content=pdf_bytes("Compte rendu"),
+            filename="cr.pdf",
+            declared_mime="application/pdf",
+            doc_type="EXPPAT_2",
+            title="Consultation",
+            act_date=dt.date(2026, 3, 1),
+        )
+    closure_services.record_close(access=own_record_access(alice.user))  # type: ignore[arg-type]
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        state = document_services.upload_process(upload_id=deposit.upload.pk)
+
+    assert state == "quarantined"
+    upload = Upload.objects.get(pk=deposit.upload.pk)
+    assert upload.reason_code == "record_closed"
+    assert "n’est plus accessible" in upload.reason
+    assert not Document.objects.filter(patient=alice).exists()
+    assert mailoutbox == []
+
+
 def test_reopening_or_cancelling_before_the_erasure_keeps_the_data(
     alice_client: Client, alice: Patient, bob: Professional, time_machine: Any
 ) -> None:
@@ -347,28 +402,162 @@ def test_the_archive_is_erased_after_ten_years_and_not_a_day_before(
     assert not Treatment.objects.filter(patient=alice).exists()
 
 
-def test_an_erasure_in_progress_cannot_be_reopened_nor_claimed_twice(
+def test_a_claim_neither_blocks_the_holder_nor_lets_two_runs_erase(
     alice: Patient, time_machine: Any
 ) -> None:
-    """GIVEN a due erasure claimed by one run (say, still working)
-    WHEN the holder tries to reopen, or a second run comes
-    THEN reopening answers 404 and the second run leaves it to the first."""
+    """GIVEN a due erasure claimed by a run that died
+    WHEN another run comes within the hour, then after it
+    THEN the first leaves it alone, the second takes it over; and a holder who
+    reopens before the erasure starts wins: nothing is erased."""
     closure = closure_services.record_close(
         access=own_record_access(alice.user),  # type: ignore[arg-type]
         request_deletion=True,
     )
-    time_machine.move_to(NOW + dt.timedelta(days=31), tick=False)
-    RecordClosure.objects.filter(pk=closure.pk).update(
-        erasure_claimed_at=NOW + dt.timedelta(days=31)
-    )
+    later = NOW + dt.timedelta(days=31)
+    time_machine.move_to(later, tick=False)
+    RecordClosure.objects.filter(pk=closure.pk).update(erasure_claimed_at=later)
 
-    with pytest.raises(Http404):
-        closure_services.record_reopen(user=alice.user)  # type: ignore[arg-type]
     assert closure_services.records_erase_due() == 0
-    # A claim abandoned for over an hour (the worker died) is taken over.
-    time_machine.move_to(NOW + dt.timedelta(days=31, hours=2), tick=False)
+    time_machine.move_to(later + dt.timedelta(hours=2), tick=False)
     assert closure_services.records_erase_due() == 1
     assert Record.objects.get(patient=alice).state == RecordState.DELETED
+
+
+def test_reopening_while_claimed_wins_over_the_erasure(alice: Patient, time_machine: Any) -> None:
+    closure = closure_services.record_close(
+        access=own_record_access(alice.user),  # type: ignore[arg-type]
+        request_deletion=True,
+    )
+    later = NOW + dt.timedelta(days=31)
+    time_machine.move_to(later, tick=False)
+    RecordClosure.objects.filter(pk=closure.pk).update(erasure_claimed_at=later)
+
+    closure_services.record_reopen(user=alice.user)  # type: ignore[arg-type]
+    erased = closure_services.record_erase(closure_id=closure.pk)
+
+    assert erased.erased_at is None
+    assert Record.objects.get(patient=alice).state == RecordState.ACTIVE
+
+
+def test_a_request_withdrawn_after_the_run_listed_it_is_not_carried_out(
+    alice: Patient, bob: Professional, time_machine: Any
+) -> None:
+    """GIVEN two due requests WHEN the second holder withdraws theirs while the
+    run erases the first THEN the second record is kept, not erased as 'retention'."""
+    dora = PatientUserFactory()
+    for patient in (alice, dora):
+        closure_services.record_close(
+            access=own_record_access(patient.user),  # type: ignore[arg-type]
+            request_deletion=True,
+        )
+    time_machine.move_to(NOW + dt.timedelta(days=31), tick=False)
+    real = closure_services.record_erase
+
+    def erase_then_withdraw(*, closure_id: int, now: Any = None) -> RecordClosure:
+        done = real(closure_id=closure_id, now=now)
+        if done.record.patient_id == alice.pk:
+            closure_services.closure_cancel_deletion(user=dora.user)  # type: ignore[arg-type]
+        return done
+
+    closure_services.record_erase = erase_then_withdraw  # type: ignore[assignment]
+    try:
+        # Alice's deadline comes first (she asked first, same grace period).
+        assert closure_services.records_erase_due() == 1
+    finally:
+        closure_services.record_erase = real  # type: ignore[assignment]
+    assert Record.objects.get(patient=alice).state == RecordState.DELETED
+    assert Record.objects.get(patient=dora).state == RecordState.CLOSED
+    assert RecordClosure.objects.get(record__patient=dora).erased_at is None
+
+
+def test_a_failed_erasure_is_released_and_does_not_hold_back_the_others(
+    alice: Patient, time_machine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dora = PatientUserFactory()
+    for patient in (alice, dora):
+        closure_services.record_close(
+            access=own_record_access(patient.user),  # type: ignore[arg-type]
+            request_deletion=True,
+        )
+    time_machine.move_to(NOW + dt.timedelta(days=31), tick=False)
+    real = closure_services._erase_rows
+
+    def fail_for_alice(patient: Patient) -> dict[str, int]:
+        if patient.pk == alice.pk:
+            raise RuntimeError("disk full")
+        return real(patient)
+
+    monkeypatch.setattr(closure_services, "_erase_rows", fail_for_alice)
+
+    assert closure_services.records_erase_due() == 1
+
+    assert Record.objects.get(patient=dora).state == RecordState.DELETED
+    alice_closure = RecordClosure.objects.get(record__patient=alice)
+    assert alice_closure.erased_at is None and alice_closure.erasure_claimed_at is None
+    # Still the holder's to reopen, and retried at the next run.
+    monkeypatch.setattr(closure_services, "_erase_rows", real)
+    assert closure_services.records_erase_due() == 1
+
+
+def test_a_guardian_cannot_ask_erasure_of_a_record_of_a_minor_of_15_or_more(
+    client: Client, login: Login
+) -> None:
+    parent = PatientUserFactory(given_names="Paul", birth_names="DURAND").user
+    teen = PatientFactory(given_names="Zoé", birth_names="DURAND", birth_date=dt.date(2010, 1, 5))
+    guardianship_add(patient=teen, guardian=parent)
+    login(client, parent)
+    client.post(reverse("records:act_for", args=[teen.pk]))
+
+    # The choice is not offered, and forcing it changes nothing.
+    assertNotContains(client.get(reverse("records:close")), "request_deletion")
+    with pytest.raises(ValidationError):
+        closure_services.record_close(
+            access=guardian_record_access(parent, teen.pk), request_deletion=True
+        )
+    _close(client, record=str(teen.pk))
+    page = client.get(reverse("records:child_closed", args=[teen.pk]))
+    assertContains(page, "se décide avec lui")
+    response = client.post(
+        reverse("records:child_deletion_request", args=[teen.pk]),
+        {"password": DEFAULT_PASSWORD, "understood": "on"},
+    )
+    assert response.status_code == 302
+    assert RecordClosure.objects.get(record__patient=teen).deletion_requested_at is None
+
+
+def test_a_guardian_request_lapses_when_the_child_comes_of_age(time_machine: Any) -> None:
+    parent = PatientUserFactory(given_names="Paul", birth_names="DURAND").user
+    child = PatientFactory(given_names="Tom", birth_names="DURAND", birth_date=dt.date(2012, 3, 20))
+    guardianship_add(patient=child, guardian=parent)
+    # Tom is 13: his guardian may ask for the erasure, with the usual delay.
+    closure_services.record_close(
+        access=guardian_record_access(parent, child.pk), request_deletion=True
+    )
+    # The record stays closed, unerased, until Tom turns 18 (the deadline
+    # moved past his birthday here to see the request lapse).
+    RecordClosure.objects.filter(record__patient=child).update(
+        erase_after=dt.datetime(2030, 3, 22, tzinfo=PARIS)
+    )
+
+    time_machine.move_to(dt.datetime(2030, 3, 21, 9, 0, tzinfo=PARIS), tick=False)
+    assert closure_services.records_erase_due() == 0
+
+    closure = RecordClosure.objects.get(record__patient=child)
+    assert closure.deletion_requested_at is None
+    assert Record.objects.get(patient=child).state == RecordState.CLOSED
+
+
+def test_wrong_passwords_count_towards_the_account_lockout(
+    alice_client: Client, alice: Patient, settings: Any
+) -> None:
+    settings.AXES_FAILURE_LIMIT = 3
+    for _ in range(3):
+        alice_client.post(reverse("records:close"), {"password": "non", "understood": "on"})
+
+    response = _close(alice_client)
+
+    assert response.status_code == 429
+    assert Record.objects.get(patient=alice).state == RecordState.ACTIVE
 
 
 def test_an_erased_person_is_not_created_again_by_a_cohort_import() -> None:
@@ -387,7 +576,7 @@ def test_an_erased_person_is_not_created_again_by_a_cohort_import() -> None:
         access=own_record_access(person.user),
         request_deletion=True,
     )
-    closure_services.record_erase(closure_id=closure.pk)
+    closure_services.record_erase(closure_id=closure.pk, now=NOW + dt.timedelta(days=31))
 
     again = run_import(admin, csv_file([alice_row()]))
 

@@ -87,8 +87,8 @@ def _story(time_machine: Any) -> Story:
 
     Paris (started Monday 2 March 2026, opening on 13 April) targets eight people:
     Alice opens her record online and signs in; Bruno opposes; Chloé (no email)
-    has hers opened by the support service; David's email bounces (a letter
-    replaces it); Hugo's letter comes back (NPAI); Emma (a login never used),
+    has hers opened by the support service; David's email bounces the first day
+    (a letter replaces it); Hugo's letter comes back (NPAI); Emma (a login never used),
     Farid (a login used) and Gabriel open automatically, then Farid closes his
     record and Gabriel's is deleted. Lyon (started 1 April) targets Inès and
     Jules, still waiting on 14 April. Zoé's record was active before any campaign.
@@ -105,6 +105,9 @@ def _story(time_machine: Any) -> Story:
     hugo = _person("Hugo", "HAMON", email=False)
     paris = _campaign("Paris 2026")
     _start(paris)
+    # David's email bounces the same day: his letter keeps the same opening date
+    # (a later bounce would move it, to give him the whole delay).
+    services.delivery_bounced(delivery_id=_delivery(david, DeliveryChannel.EMAIL).pk)
 
     time_machine.move_to(START + dt.timedelta(days=1), tick=False)
     services.notice_oppose(code=_code(bruno), birth_date=bruno.birth_date)
@@ -119,7 +122,6 @@ def _story(time_machine: Any) -> Story:
     time_machine.move_to(START + dt.timedelta(days=8), tick=False)
     agent = UserFactory(is_support_agent=True)
     services.caller_activate(agent=agent, nir=chloe.nir, birth_date=chloe.birth_date)
-    services.delivery_bounced(delivery_id=_delivery(david, DeliveryChannel.EMAIL).pk)
     assert bounce_services.letter_returned(delivery_id=_delivery(hugo, DeliveryChannel.LETTER).pk)
 
     time_machine.move_to(dt.datetime(2026, 4, 1, 10, 0, tzinfo=PARIS), tick=False)
