@@ -48,6 +48,9 @@ from records.models import (
     MAJORITY_AGE,
     MARKUP_RE,
     Patient,
+    Record,
+    RecordState,
+    RecordTransition,
     Sex,
     latest_birth_date_for_age,
 )
@@ -685,6 +688,7 @@ def _import_lines(cohort_import: CohortImport, chunk: list[CheckedLine]) -> dict
 
     valid = [c for c in chunk if not c.errors and c.duplicate_of is None]
     known = _known_patients([c.nir for c in valid])
+    outcomes = _create_patients([c for c in valid if c.nir not in known])
     for checked in chunk:
         if checked.errors:
             reject(checked, checked.errors)
@@ -695,7 +699,7 @@ def _import_lines(cohort_import: CohortImport, chunk: list[CheckedLine]) -> dict
         patient_id = known.get(checked.nir)
         created = False
         if patient_id is None:
-            patient_id, created, problems = _create_patient(checked.data)
+            patient_id, created, problems = outcomes[checked.line]
             if problems:
                 reject(checked, problems)
                 continue
@@ -719,6 +723,61 @@ def _import_lines(cohort_import: CohortImport, chunk: list[CheckedLine]) -> dict
 def _known_patients(nirs: list[str]) -> dict[str, int]:
     """NIR → patient id of the persons already registered among ``nirs``."""
     return dict(Patient.objects.filter(nir__in=nirs).values_list("nir", "pk"))
+
+
+# Patient fields whose model validators check_line has already run on the same value.
+_CHECKED_FIELDS = ("nir", "phone")
+
+
+def _create_patients(new: list[CheckedLine]) -> dict[int, tuple[int, bool, list[str]]]:
+    """Line → (patient id, created?, problems) of the valid lines whose NIR was not known.
+
+    What :func:`records.services.patient_create` does per person (the model's
+    field checks, the patient, its record in state created and the record's
+    first transition) done for the whole chunk: the field checks per person in
+    memory, then one INSERT per table under one savepoint. Uniqueness of the
+    NIR and its shape, which ``full_clean`` would check with a query each, are
+    left to the database's constraints. When the database refuses the batch
+    (a person registered since the chunk looked for known NIRs), the savepoint
+    is rolled back and each person of the batch goes through
+    :func:`_create_patient`, one by one, as before; so does a person whose
+    field checks fail, to get the same answer and message as before.
+    """
+    outcomes: dict[int, tuple[int, bool, list[str]]] = {}
+    batch: list[tuple[CheckedLine, Patient]] = []
+    for checked in new:
+        patient = Patient(**checked.data)
+        try:
+            # check_line already ran the NIR's and the phone's own validators
+            # (validate_nir; normalize_phone, whose E.164 output validate_phone accepts).
+            patient.full_clean(
+                exclude=_CHECKED_FIELDS, validate_unique=False, validate_constraints=False
+            )
+        except ValidationError:
+            outcomes[checked.line] = _create_patient(checked.data)
+            continue
+        batch.append((checked, patient))
+    if not batch:
+        return outcomes
+    try:
+        with transaction.atomic():
+            patients = Patient.objects.bulk_create([patient for _checked, patient in batch])
+            records = Record.objects.bulk_create(
+                [Record(patient=patient, state=RecordState.CREATED) for patient in patients]
+            )
+            RecordTransition.objects.bulk_create(
+                [
+                    RecordTransition(record=record, from_state="", to_state=RecordState.CREATED)
+                    for record in records
+                ]
+            )
+    except IntegrityError:
+        for checked, _patient in batch:
+            outcomes[checked.line] = _create_patient(checked.data)
+        return outcomes
+    for checked, patient in batch:
+        outcomes[checked.line] = (patient.pk, True, [])
+    return outcomes
 
 
 def _create_patient(data: dict[str, Any]) -> tuple[int, bool, list[str]]:
