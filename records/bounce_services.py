@@ -8,7 +8,7 @@ nothing. It then checks every line against the campaign's deliveries (a few
 queries for the whole file) and applies the valid ones:
 
 - the undelivered emails go through ``campaign_services.deliveries_bounced``:
-  marked bounced, and their notices printed as letters, all in one new batch
+  marked bounced, and their notices printed as letters, 250 to a new batch
   (line by line through ``delivery_bounced`` if one letter does not fit);
 - a returned letter is marked bounced by :func:`letter_returned`, with no
   further fallback: the dashboard counts them so that support can act.
@@ -78,6 +78,8 @@ log = logging.getLogger(__name__)
 MAX_BYTES = 2 * 1024 * 1024
 MAX_LINES = 5000
 MAX_EMAIL_LINES = 2000
+# Replacement letters per transaction (and per PDF batch).
+EMAILS_PER_BATCH = 250
 
 REQUIRED_COLUMNS = ("type",)
 # At least one of these: the notice's reference, or (emails only) the address.
@@ -587,7 +589,7 @@ def _apply(
     campaign: Campaign,
     target: _Target,
     report: BounceReport,
-    email_results: dict[int, str] | None,
+    email_results: dict[int, str],
 ) -> None:
     changed = 0
     # Unless told otherwise below: another import, or the sending task, got there
@@ -600,10 +602,9 @@ def _apply(
                 changed += 1
             continue
         try:
-            if email_results is not None:
-                result = email_results.get(delivery_id, "unchanged")
-            else:
-                result = email_bounced(campaign_id=campaign.pk, delivery_id=delivery_id)
+            result = email_results.get(delivery_id) or email_bounced(
+                campaign_id=campaign.pk, delivery_id=delivery_id
+            )
         except LetterLayoutError:
             log.warning(
                 "bounce import: replacement letter of delivery %s does not fit", delivery_id
@@ -648,18 +649,20 @@ def bounces_import(*, campaign: Campaign, content: bytes) -> BounceReport:
     lines = bounce_file_read(content)
     report = BounceReport(lines=len(lines))
     targets = list(_check_lines(campaign, lines, report))
-    # Every replacement letter of the file in one batch (one PDF); if one of them
-    # does not fit, the batch is refused whole and the lines go one by one, so
-    # that the others still get their letter.
+    # The replacement letters in batches of EMAILS_PER_BATCH (one PDF each).
     email_ids = [d for t in targets if t.channel == EMAIL for d in t.delivery_ids]
-    email_results: dict[int, str] | None = {}
-    if email_ids:
+    email_results: dict[int, str] = {}
+    # In chunks: each holds the records' locks while its letters render (a few
+    # seconds), not the whole file's. A chunk refused for a letter that does not
+    # fit leaves its lines to be applied one by one.
+    for start in range(0, len(email_ids), EMAILS_PER_BATCH):
+        chunk = email_ids[start : start + EMAILS_PER_BATCH]
         try:
-            email_results = campaign_services.deliveries_bounced(
-                campaign_id=campaign.pk, delivery_ids=email_ids
+            email_results |= campaign_services.deliveries_bounced(
+                campaign_id=campaign.pk, delivery_ids=chunk
             )
         except LetterLayoutError:
-            email_results = None
+            continue
     for target in targets:
         _apply(campaign, target, report, email_results)
     report.refused.sort(key=lambda refused: refused.line)

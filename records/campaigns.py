@@ -17,6 +17,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -187,7 +188,7 @@ class NoticeDelivery(models.Model):
     state = models.CharField(
         max_length=12, choices=DeliveryState.choices, default=DeliveryState.PENDING
     )
-    email = models.EmailField(blank=True, db_index=True)
+    email = models.EmailField(blank=True)
     letter_batch = models.ForeignKey(
         LetterBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="deliveries"
     )
@@ -204,7 +205,11 @@ class NoticeDelivery(models.Model):
                 fields=["notice", "recipient_key", "channel"], name="delivery_once_per_channel"
             )
         ]
-        indexes = [models.Index(fields=["channel", "state"])]
+        indexes = [
+            models.Index(fields=["channel", "state"]),
+            # Returns name an email address, compared without case.
+            models.Index(Lower("email"), name="delivery_email_lower_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.notice_id} → {self.recipient_key} ({self.channel})"

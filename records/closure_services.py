@@ -450,7 +450,7 @@ def record_erase(*, closure_id: int, now: dt.datetime | None = None) -> RecordCl
             .get(pk=closure_id)
         )
         cause = _cause(closure, moment)
-        if cause is None:
+        if cause is None or closure.record.state != RecordState.CLOSED:
             return closure
         # Uploads being ingested wait for this transaction: no document appears
         # between listing the files and deleting the rows.

@@ -25,6 +25,7 @@ from records.models import (
     Entry,
     Patient,
     Record,
+    RecordClosure,
     RecordState,
     RecordTransition,
     TimelineEvent,
@@ -304,6 +305,12 @@ def record_transition(
         RecordTransition.objects.create(
             record=record, from_state=record.state, to_state=to_state, at=now, by=by, reason=reason
         )
+        if record.state == RecordState.CLOSED and to_state == RecordState.ACTIVE:
+            # Reopened another way than the holder's page (demo reset, admin):
+            # the closure ends too, so that no erasure runs on an open record.
+            RecordClosure.objects.filter(
+                record=record, reopened_at__isnull=True, erased_at__isnull=True
+            ).update(reopened_at=now, reopened_by=by)
     record.state = to_state
     record.state_changed_at = now
     return record

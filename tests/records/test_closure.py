@@ -560,6 +560,28 @@ def test_wrong_passwords_count_towards_the_account_lockout(
     assert Record.objects.get(patient=alice).state == RecordState.ACTIVE
 
 
+def test_a_record_reopened_by_another_way_is_never_erased(
+    alice: Patient, time_machine: Any
+) -> None:
+    """GIVEN a closure with a request WHEN the record is made active again outside
+    the holder's page (the demo's reset, an admin's transition) THEN the closure
+    ends with it, and the erasure never runs on the open record."""
+    from records.services import record_transition
+
+    closure_services.record_close(
+        access=own_record_access(alice.user),  # type: ignore[arg-type]
+        request_deletion=True,
+    )
+    record_transition(
+        record=Record.objects.get(patient=alice), to_state=RecordState.ACTIVE, by=None
+    )
+    time_machine.move_to(NOW + dt.timedelta(days=40), tick=False)
+
+    assert closure_services.records_erase_due() == 0
+    assert RecordClosure.objects.get(record__patient=alice).reopened_at is not None
+    assert Record.objects.get(patient=alice).state == RecordState.ACTIVE
+
+
 def test_an_erased_person_is_not_created_again_by_a_cohort_import() -> None:
     """GIVEN a person imported, whose record opened, was closed and erased
     WHEN the same person comes again in a later cohort file
