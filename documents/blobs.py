@@ -7,13 +7,17 @@ cannot be swapped between rows or parts without failing to decrypt.
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Iterable
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from messpace import vault
+
+log = logging.getLogger(__name__)
 
 
 def blob_put(*, data_key: bytes, plaintext: bytes, aad: str) -> str:
@@ -33,3 +37,14 @@ def blob_get(*, name: str, data_key: bytes, aad: str) -> bytes:
 def blob_delete(name: str) -> None:
     if name:
         default_storage.delete(name)
+
+
+def blobs_delete_after_erasure(names: Iterable[str], *, owner: str) -> None:
+    """Delete blobs whose rows (and so data keys) are already gone, typically after
+    the commit that removed them. A failure is logged, not raised: the file left
+    behind can no longer be decrypted, and the other files still go."""
+    for name in names:
+        try:
+            blob_delete(name)
+        except Exception:  # the storage's own errors (S3) as much as OSError
+            log.warning("%s: blob %s not deleted", owner, name)

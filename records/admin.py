@@ -12,6 +12,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
@@ -534,6 +535,11 @@ class LetterBatchAdmin(admin.ModelAdmin[LetterBatch]):
 
     @admin.display(description=_("fichiers"))
     def downloads(self, obj: LetterBatch) -> str:
+        if obj.purged_at is not None:
+            return str(
+                _("Supprimés le %(day)s (durée de conservation écoulée)")
+                % {"day": date_format(timezone.localtime(obj.purged_at), "SHORT_DATE_FORMAT")}
+            )
         return format_html(
             '<a href="{}">PDF</a> · <a href="{}">{}</a>',
             reverse("admin:records_letterbatch_download", args=[obj.pk, "pdf"]),
@@ -542,7 +548,7 @@ class LetterBatchAdmin(admin.ModelAdmin[LetterBatch]):
         )
 
     def download(self, request: HttpRequest, pk: int, part: str) -> HttpResponse:
-        batch = LetterBatch.objects.filter(pk=pk).first()
+        batch = LetterBatch.objects.filter(pk=pk, purged_at__isnull=True).first()
         if batch is None or part not in {"pdf", "manifest"}:
             raise Http404
         key = vault.unwrap(wrapped=bytes(batch.wrapped_key), key_id=batch.key_id, owner=batch.owner)

@@ -22,6 +22,7 @@ import logging
 import secrets
 import smtplib
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -33,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from documents.blobs import blob_put
+from documents.blobs import blob_put, blobs_delete_after_erasure
 from messpace import vault
 from messpace.accounts.models import User
 from messpace.mail import notice_email
@@ -677,6 +678,34 @@ def deliveries_bounced(*, campaign_id: int, delivery_ids: Sequence[int]) -> dict
         if letters:
             _print_letters(campaign, letters, now)
     return results
+
+
+def letter_batches_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete the files of the letter batches older than
+    ``MESSPACE_LETTER_RETENTION_DAYS``: they name people, with their address
+    and code, and the print house has had them. The batch row keeps its
+    counts. Returns how many batches; safe to run twice."""
+    moment = now or timezone.now()
+    cutoff = moment - dt.timedelta(days=settings.MESSPACE_LETTER_RETENTION_DAYS)
+    purged = 0
+    for batch_id in LetterBatch.objects.filter(
+        created_at__lt=cutoff, purged_at__isnull=True
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            batch = (
+                LetterBatch.objects.select_for_update()
+                .filter(pk=batch_id, purged_at__isnull=True)
+                .first()
+            )
+            if batch is None:
+                continue
+            names = [n for n in (batch.pdf_blob, batch.manifest_blob) if n]
+            LetterBatch.objects.filter(pk=batch_id).update(
+                pdf_blob="", manifest_blob="", wrapped_key=b"", purged_at=moment
+            )
+            transaction.on_commit(partial(blobs_delete_after_erasure, names, owner=batch.owner))
+            purged += 1
+    return purged
 
 
 # --- Opening after the delay ---

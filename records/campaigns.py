@@ -160,6 +160,9 @@ class LetterBatch(models.Model):
     manifest_blob = models.CharField(max_length=200)
     wrapped_key = models.BinaryField()
     key_id = models.CharField(max_length=32)
+    # Names, addresses and codes are kept only as long as the print house needs
+    # them: then the files are deleted and only the counts remain.
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("lot de courriers")

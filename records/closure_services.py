@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -46,7 +47,7 @@ from consent.models import (
     Share,
 )
 from consent.policy import RecordAccess
-from documents.blobs import blob_delete
+from documents.blobs import blobs_delete_after_erasure
 from documents.models import Document, Upload
 from messpace.accounts.models import User
 from records.campaigns import Notice, NoticeDelivery
@@ -494,14 +495,9 @@ def record_erase(*, closure_id: int, now: dt.datetime | None = None) -> RecordCl
         if user_id is not None:
             _retire_account(user_id)
 
-        def erase_files() -> None:
-            for name in blobs:
-                try:
-                    blob_delete(name)
-                except Exception:  # the storage's own errors (S3) as much as OSError
-                    log.warning("erasure of closure %s: blob %s not deleted", closure_id, name)
-
-        transaction.on_commit(erase_files)
+        transaction.on_commit(
+            partial(blobs_delete_after_erasure, blobs, owner=f"closure:{closure_id}")
+        )
     log.info("closure %s: record %s erased (%s)", closure_id, record.pk, cause)
     return closure
 

@@ -57,3 +57,9 @@ def records_erase_due() -> int:
     from records import closure_services
 
     return closure_services.records_erase_due()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def letter_batches_purge() -> int:
+    """Beat: delete the files of letter batches past their retention."""
+    return campaign_services.letter_batches_purge()

@@ -328,6 +328,12 @@ MESSPACE_IDENTITY_LOOKUPS_PER_HOUR = env_int("MESSPACE_IDENTITY_LOOKUPS_PER_HOUR
 MESSPACE_NOTICE_ATTEMPTS_PER_HOUR = env_int("MESSPACE_NOTICE_ATTEMPTS_PER_HOUR", 10, minimum=1)
 # Notices issued per transaction of a campaign (so letters per PDF, at most).
 MESSPACE_CAMPAIGN_BATCH_SIZE = env_int("MESSPACE_CAMPAIGN_BATCH_SIZE", 1000, minimum=1)
+# Days the letter batches' files (names, addresses, codes) are kept for the print house.
+MESSPACE_LETTER_RETENTION_DAYS = env_int("MESSPACE_LETTER_RETENTION_DAYS", 90, minimum=7)
+CELERY_BEAT_SCHEDULE["letter-batches-purge"] = {
+    "task": "records.tasks.letter_batches_purge",
+    "schedule": 86400.0,
+}
 # Days between a request to erase a closed record and its erasure, during which
 # the holder may reopen it; the law (R1111-36) allows three months at most.
 MESSPACE_ERASURE_GRACE_DAYS = env_int("MESSPACE_ERASURE_GRACE_DAYS", 30, minimum=0)

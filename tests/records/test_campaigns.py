@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.test import TestCase
+from django.urls import reverse
 from pypdf import PdfReader
 
 from documents.blobs import blob_get
@@ -363,3 +364,44 @@ def test_records_open_on_their_paris_date_catch_up_after_downtime_and_spare_earl
         dt.datetime(2026, 4, 14, 23, 59, tzinfo=PARIS)
     }
     assert {opened_at[p.pk] for p in march_4} == {dt.datetime(2026, 4, 20, 10, 0, tzinfo=PARIS)}
+
+
+@pytest.mark.django_db
+def test_letter_files_are_deleted_after_their_retention_and_counts_kept(
+    time_machine: Any, tmp_path: Any, client: Any, login: Any
+) -> None:
+    """GIVEN a batch of letters (names, addresses, codes) WHEN its retention (90
+    days) has passed THEN the daily task deletes its files, keeps its counts,
+    and the admin no longer offers them; not a day before, and safe twice."""
+    for _ in range(3):
+        _created(email="")
+    _start(_campaign())
+    batch = LetterBatch.objects.get()
+    files = [p for p in (tmp_path / "media").rglob("*") if p.is_file()]
+    names = {batch.pdf_blob.rsplit("/", 1)[-1], batch.manifest_blob.rsplit("/", 1)[-1]}
+    assert names <= {p.name for p in files}
+
+    time_machine.move_to(NOW + dt.timedelta(days=89), tick=False)
+    assert services.letter_batches_purge() == 0
+    time_machine.move_to(NOW + dt.timedelta(days=91), tick=False)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert services.letter_batches_purge() == 1
+    assert services.letter_batches_purge() == 0
+
+    batch.refresh_from_db()
+    assert batch.purged_at is not None and batch.count == 3
+    assert (batch.pdf_blob, batch.manifest_blob) == ("", "")
+    left = {p.name for p in (tmp_path / "media").rglob("*") if p.is_file()}
+    assert not names & left
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    login(client, admin)
+    download = reverse("admin:records_letterbatch_download", args=[batch.pk, "pdf"])
+    assert client.get(download).status_code == 404
+    listing = client.get(reverse("admin:records_letterbatch_changelist"))
+    assert "durée de conservation écoulée" in listing.content.decode()
+
+
+def test_the_beat_purges_letter_files_daily(settings: Any) -> None:
+    entry = settings.CELERY_BEAT_SCHEDULE["letter-batches-purge"]
+    assert entry["task"] == "records.tasks.letter_batches_purge"
+    assert entry["schedule"] <= 86400
