@@ -13,23 +13,26 @@ TOO_LARGE_ATTR = "messpace_upload_too_large"
 
 class BoundedMemoryUploadHandler(MemoryFileUploadHandler):
     """Django's in-memory handler for every size, refusing past
-    ``MESSPACE_DOCUMENT_MAX_BYTES``: the request is then marked and the file dropped.
+    ``max_bytes()`` (``MESSPACE_DOCUMENT_MAX_BYTES`` here): the request is then marked and the file dropped.
 
     Django's default would spool uploads above 2.5 MB to a temporary file,
     i.e. plaintext on disk.
     """
+
+    def max_bytes(self) -> int:
+        """The size limit; uploads of other kinds (CSV files) override it."""
+        return int(settings.MESSPACE_DOCUMENT_MAX_BYTES)
 
     def handle_raw_input(
         self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: Any = None
     ) -> None:
         # Always in memory (the parent only activates below FILE_UPLOAD_MAX_MEMORY_SIZE).
         self.activated = True
-        limit = settings.MESSPACE_DOCUMENT_MAX_BYTES
         # A body far beyond the limit is refused at its first chunk, unread.
-        self.refuse_all = content_length > limit + 1024 * 1024
+        self.refuse_all = content_length > self.max_bytes() + 1024 * 1024
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
-        if self.refuse_all or start + len(raw_data) > settings.MESSPACE_DOCUMENT_MAX_BYTES:
+        if self.refuse_all or start + len(raw_data) > self.max_bytes():
             setattr(self.request, TOO_LARGE_ATTR, True)
             raise StopUpload(connection_reset=False)
         return super().receive_data_chunk(raw_data, start)

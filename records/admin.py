@@ -5,7 +5,6 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.uploadhandler import MemoryFileUploadHandler, StopUpload
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -67,17 +66,8 @@ ERROR_LINES_SHOWN = 1000
 class CohortUploadHandler(BoundedMemoryUploadHandler):
     """In memory (the CSV is personal data), cut off past the cohort file limit."""
 
-    def handle_raw_input(
-        self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: Any = None
-    ) -> None:
-        self.activated = True
-        self.refuse_all = content_length > cohort_services.max_bytes() + 1024 * 1024
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
-        if self.refuse_all or start + len(raw_data) > cohort_services.max_bytes():
-            setattr(self.request, TOO_LARGE_ATTR, True)
-            raise StopUpload(connection_reset=False)
-        return MemoryFileUploadHandler.receive_data_chunk(self, raw_data, start)
+    def max_bytes(self) -> int:
+        return cohort_services.max_bytes()
 
 
 class CohortUploadForm(forms.Form):
@@ -261,17 +251,8 @@ class CohortImportAdmin(admin.ModelAdmin[CohortImport]):
 class BounceUploadHandler(BoundedMemoryUploadHandler):
     """In memory (the bounce file names people), cut off past the bounce file limit."""
 
-    def handle_raw_input(
-        self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: Any = None
-    ) -> None:
-        self.activated = True
-        self.refuse_all = content_length > bounce_services.MAX_BYTES + 1024 * 1024
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
-        if self.refuse_all or start + len(raw_data) > bounce_services.MAX_BYTES:
-            setattr(self.request, TOO_LARGE_ATTR, True)
-            raise StopUpload(connection_reset=False)
-        return MemoryFileUploadHandler.receive_data_chunk(self, raw_data, start)
+    def max_bytes(self) -> int:
+        return bounce_services.MAX_BYTES
 
 
 class BounceUploadForm(forms.Form):

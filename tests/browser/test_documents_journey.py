@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -17,14 +16,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
 @pytest.fixture(autouse=True)
-def _storage_and_scanner(settings: Any, tmp_path: Path, scanner: str) -> None:
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "media")},
-        },
-    }
+def _storage_and_scanner(media: Path, scanner: str) -> None:
+    """Blobs in this test's own folder, scanned by the real clamd."""
 
 
 def test_patient_adds_finds_reads_and_hides_a_document(

@@ -39,16 +39,9 @@ Login = Callable[[Client, User], Client]
 
 
 @pytest.fixture(autouse=True)
-def _media(settings: Any, tmp_path: Path, scanner: str) -> Path:
+def _media(media: Path, scanner: str) -> Path:
     """Each test stores blobs in its own folder, scanned by the real clamd."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "media")},
-        },
-    }
-    return tmp_path / "media"
+    return media
 
 
 def pdf_bytes(text: str = "Compte rendu de consultation", *, pages: int = 1) -> bytes:

@@ -443,15 +443,8 @@ NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=PARIS)
 
 
 @pytest.fixture
-def _inline(time_machine: Any, settings: Any, tmp_path: Path) -> None:
+def _inline(time_machine: Any, settings: Any, media: Path) -> None:
     time_machine.move_to(NOW, tick=False)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "media")},
-        },
-    }
 
 
 def _started(campaign: Campaign) -> None:

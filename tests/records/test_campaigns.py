@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,15 +36,8 @@ NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=PARIS)
 
 
 @pytest.fixture(autouse=True)
-def _clock(time_machine: Any, settings: Any, tmp_path: Any) -> None:
+def _clock(time_machine: Any, media: Path) -> None:
     time_machine.move_to(NOW, tick=False)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "media")},
-        },
-    }
 
 
 def _created(**kwargs: Any) -> Patient:

@@ -55,17 +55,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _setup(time_machine: Any, settings: Any, tmp_path: Path, scanner_off: None) -> Path:  # noqa: F811
+def _setup(time_machine: Any, settings: Any, media: Path, scanner_off: None) -> Path:  # noqa: F811
     time_machine.move_to(NOW, tick=False)
     settings.MESSPACE_ERASURE_GRACE_DAYS = 30
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "media")},
-        },
-    }
-    return tmp_path / "media"
+    return media
 
 
 def _fill(patient: Patient, by: Professional) -> Document:

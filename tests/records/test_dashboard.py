@@ -9,6 +9,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,15 +35,8 @@ Login = Callable[[Client, User], Client]
 
 
 @pytest.fixture(autouse=True)
-def _clock(time_machine: Any, settings: Any, tmp_path: Any) -> None:
+def _clock(time_machine: Any, media: Path) -> None:
     time_machine.move_to(START, tick=False)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "media")},
-        },
-    }
 
 
 def _person(given: str, family: str, *, email: bool = True, **kwargs: Any) -> Patient:

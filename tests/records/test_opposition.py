@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,14 +21,8 @@ GENERIC = "ne correspondent à aucun avis en attente"
 
 
 @pytest.fixture(autouse=True)
-def _media(settings: Any, tmp_path: Any) -> None:
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "media")},
-        },
-    }
+def _media(media: Path) -> None:
+    """Blobs (letter batches) in this test's own folder."""
 
 
 def _notified(**kwargs: Any) -> tuple[Patient, str]:
