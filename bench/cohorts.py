@@ -66,29 +66,26 @@ os.environ.setdefault(
 BENCH_MEDIA = Path(tempfile.mkdtemp(prefix="messpace-bench-cohorts-"))
 os.environ["MEDIA_ROOT"] = str(BENCH_MEDIA)
 
-import django  # noqa: E402
+import django
 
 django.setup()
 warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 warnings.filterwarnings("ignore", message="Transitional Django setting", category=UserWarning)
 
-from django.db import connection  # noqa: E402
-from django.test.utils import (  # noqa: E402
+from django.db import connection
+from django.test.utils import (
     setup_databases,
     setup_test_environment,
     teardown_databases,
     teardown_test_environment,
 )
-from django.utils import timezone  # noqa: E402
+from django.utils import timezone
 
-from messpace.factories import UserFactory, make_nir  # noqa: E402
-from records import cohort_services  # noqa: E402
-from records.cohorts import (  # noqa: E402
-    CohortImportError,
-    CohortMember,
-    GuardianToInform,
-)
-from records.models import Patient, Record, RecordTransition  # noqa: E402
+from consent.optout.models import CohortImportError, CohortMember, GuardianToInform
+from records import cohort_services
+from records.lifecycle.models import Record, RecordTransition
+from records.models import Patient
+from tests.factories import UserFactory, make_nir
 
 HEADER = [
     "nir",

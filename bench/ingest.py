@@ -64,26 +64,26 @@ os.environ["MEDIA_ROOT"] = str(BENCH_MEDIA)
 CLAMD_DIR = Path(tempfile.mkdtemp(prefix="messpace-bench-clamd-"))
 os.environ["MESSPACE_CLAMAV_SOCKET"] = str(CLAMD_DIR / "clamd.sock")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 warnings.filterwarnings("ignore", category=UserWarning)
 
-from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test.utils import setup_databases, teardown_databases  # noqa: E402
-from PIL import Image  # noqa: E402
+from django.conf import settings
+from django.db import connection
+from django.test.utils import setup_databases, teardown_databases
+from PIL import Image
 
-from consent.policy import own_record_access  # noqa: E402
-from documents import services  # noqa: E402
-from documents.ingestion.limits import Limits, check_limits  # noqa: E402
-from documents.ingestion.parse import parse  # noqa: E402
-from documents.ingestion.sniff import sniff  # noqa: E402
-from documents.models import Upload, UploadState  # noqa: E402
-from documents.scanning import scan_bytes  # noqa: E402
-from messpace import vault  # noqa: E402
-from messpace.factories import PatientUserFactory  # noqa: E402
-from tests.documents.conftest import CLAMD_CONF, _write_database  # noqa: E402
+from consent.policy import own_record_access
+from documents import services
+from documents.ingestion.limits import Limits, check_limits
+from documents.ingestion.parse import parse
+from documents.ingestion.sniff import sniff
+from documents.models import Upload, UploadState
+from documents.scanning import scan_bytes
+from messpace import vault
+from tests.documents.conftest import CLAMD_CONF, _write_database
+from tests.factories import PatientUserFactory
 
 SAMPLE_CDA = Path("/work/shared/samples/cda/VAC-NOTE_2023.01.xml")
 FIXTURE_CDA = ROOT / "tests" / "documents" / "fixtures" / "VAC-NOTE_2023.01.xml"

@@ -17,7 +17,7 @@ machine slows the wall clock. It prints both rates, the PDF size per letter,
 the process's peak resident memory after the batches (what a ``letters``
 worker needs), and the ratio batched / one by one last (target: at least 5).
 
-The two ways give the same pages (``tests/records/test_letters.py`` checks
+The two ways give the same pages (``tests/consent/optout/test_letters.py`` checks
 it): ``render_one`` lays out the whole letter, ``render_batch`` lays out the
 shared text once per variant and only the fields per letter, then merges.
 """
@@ -41,18 +41,13 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "messpace.settings"
 # Embedded mode (SQLite, no services): rendering letters needs only templates.
 os.environ.setdefault("DEBUG", "true")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 # WeasyPrint logs every step and page at INFO; the bench prints its own figures.
 logging.getLogger("weasyprint").setLevel(logging.ERROR)
 
-from records.letters import (  # noqa: E402
-    LetterData,
-    manifest_csv,
-    render_batch,
-    render_one,
-)
+from consent.optout.letters import LetterData, manifest_csv, render_batch, render_one
 
 GIVEN = ["Camille", "Léa", "Lucas", "Chloé", "Hugo", "Inès", "Gabriel", "Zoé", "Louis", "Manon"]
 FAMILY = ["MOREAU", "PETIT", "DURAND", "LEFÈVRE", "GARCIA", "FAURE", "ROUSSEAU", "N'DIAYE"]

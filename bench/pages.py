@@ -48,30 +48,29 @@ os.environ.setdefault(
     "MESSPACE_SEARCH_INDEX_KEY", "YmVuY2gtc2VhcmNoLWluZGV4LWtleS1ub3QtZm9yLXByb2Q="
 )
 
-import django  # noqa: E402
+import django
 
 django.setup()
 # Known and harmless here: no collectstatic output (STATIC_ROOT), django-dsfr's notice.
 warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 warnings.filterwarnings("ignore", message="Transitional Django setting", category=UserWarning)
 
-from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.http import HttpRequest, HttpResponse  # noqa: E402
-from django.test import Client, override_settings  # noqa: E402
-from django.test.utils import (  # noqa: E402
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.test import Client, override_settings
+from django.test.utils import (
     CaptureQueriesContext,
     setup_databases,
     setup_test_environment,
     teardown_databases,
     teardown_test_environment,
 )
-from django.urls import include, path  # noqa: E402
-from django.utils import timezone  # noqa: E402
+from django.urls import include, path
+from django.utils import timezone
 
-from messpace.factories import PatientUserFactory  # noqa: E402
-from records import services  # noqa: E402
-from records.models import (  # noqa: E402
+from records import services
+from records.models import (
     Allergy,
     AllergyKind,
     AuthorKind,
@@ -92,6 +91,7 @@ from records.models import (  # noqa: E402
     Treatment,
     Vaccination,
 )
+from tests.factories import PatientUserFactory
 
 WARMUP = 10
 

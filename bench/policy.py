@@ -52,27 +52,27 @@ os.environ.setdefault(
     "MESSPACE_SEARCH_INDEX_KEY", "YmVuY2gtc2VhcmNoLWluZGV4LWtleS1ub3QtZm9yLXByb2Q="
 )
 
-import django  # noqa: E402
+import django
 
 django.setup()
 warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 warnings.filterwarnings("ignore", message="Transitional Django setting", category=UserWarning)
 
-from django.db import connection  # noqa: E402
-from django.test.utils import (  # noqa: E402
+from django.db import connection
+from django.test.utils import (
     setup_databases,
     setup_test_environment,
     teardown_databases,
     teardown_test_environment,
 )
 
-from bench.pages import fill_record  # noqa: E402
-from consent.models import Share  # noqa: E402
-from consent.policy import RecordAccess, professional_record_access  # noqa: E402
-from messpace.accounts.models import User  # noqa: E402
-from messpace.factories import PatientFactory, PatientUserFactory, ProfessionalFactory  # noqa: E402
-from records import services  # noqa: E402
-from records.models import SECTION_MODELS, Condition, Patient, TimelineEvent  # noqa: E402
+from bench.pages import fill_record
+from consent.models import Share
+from consent.policy import RecordAccess, professional_record_access
+from messpace.accounts.models import User
+from records import services
+from records.models import SECTION_MODELS, Condition, Patient, TimelineEvent
+from tests.factories import PatientFactory, PatientUserFactory, ProfessionalFactory
 
 WARMUP = 10
 TIMELINE_PAGE = 25

@@ -49,13 +49,13 @@ from consent.models import (
 )
 from consent.visibility import ALL_KINDS, DEFAULT_MATRIX, DOCUMENT_KINDS
 from documents.models import DOC_KIND_PREFIX, Document
+from records.lifecycle.models import RecordState
 from records.models import (
     MAJORITY_AGE,
     Condition,
     Entry,
     ItemKind,
     Patient,
-    RecordState,
     TimelineEvent,
     latest_birth_date_for_age,
 )

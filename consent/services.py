@@ -37,14 +37,8 @@ from consent.models import (
 )
 from consent.policy import DOCUMENTS_SECTION, RecordAccess, professional_record_access
 from messpace.accounts.models import Profession, Professional
-from records.models import (
-    MAJORITY_AGE,
-    SECTION_MODELS,
-    Entry,
-    Patient,
-    RecordState,
-    latest_birth_date_for_age,
-)
+from records.models import MAJORITY_AGE, SECTION_MODELS, Entry, Patient, latest_birth_date_for_age
+from records.selectors import patient_by_identity
 from records.services import timeline_event_sync
 
 if TYPE_CHECKING:
@@ -237,13 +231,11 @@ def emergency_access_open(
     reason = reason.strip()
     if len(reason) < 10:
         raise ValidationError(_("Décrivez le motif de l’urgence (10 caractères au moins)."))
-    patient = (
-        Patient.objects.filter(nir=nir, birth_date=birth_date, record__state=RecordState.ACTIVE)
-        .exclude(consent_settings__refuses_emergency_access=True)
-        .exclude(user_id=user.pk)
-        .first()
-    )
-    if patient is None:
+    patient = patient_by_identity(nir=nir, birth_date=birth_date, excluding_user=user)
+    if (
+        patient is None
+        or ConsentSettings.objects.filter(patient=patient, refuses_emergency_access=True).exists()
+    ):
         raise Http404
     now = timezone.now()
     with transaction.atomic():

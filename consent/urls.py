@@ -1,6 +1,6 @@
 from django.urls import path
 
-from consent import views
+from consent.views import privacy as views
 
 app_name = "consent"
 

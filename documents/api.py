@@ -32,7 +32,7 @@ from documents.ingestion.types import DocumentType
 from documents.models import Upload
 from messpace.accounts.validators import normalize_nir, validate_nir
 from messpace.uploads import TOO_LARGE_ATTR
-from records.models import Patient
+from records.selectors import patient_by_identity
 
 
 class IsProfessional(BasePermission):
@@ -134,15 +134,11 @@ class DocumentDepositView(APIView):
         )
 
     def _access(self, request: Request, nir: str, birth_date: Any) -> RecordAccess:
-        patient_id = (
-            Patient.objects.filter(nir=nir, birth_date=birth_date)
-            .values_list("pk", flat=True)
-            .first()
-        )
+        patient = patient_by_identity(nir=nir, birth_date=birth_date, active_only=False)
         try:
-            if patient_id is None:
+            if patient is None:
                 raise Http404
-            return professional_record_access(request.user, patient_id)  # type: ignore[arg-type]
+            return professional_record_access(request.user, patient.pk)  # type: ignore[arg-type]
         except Http404 as exc:
             # One answer for unknown, unreachable or blocked: nothing to enumerate.
             raise NotFound(_("Aucun dossier ne correspond à ces informations.")) from exc

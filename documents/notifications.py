@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from documents.models import Document
 from messpace.mail import notice_email
-from records.models import RecordState
+from records.lifecycle.models import RecordState
 
 
 def document_notify(*, document_id: int) -> bool:

@@ -32,7 +32,6 @@ from django.utils.translation import gettext as _
 from consent.models import AccessAction
 from consent.policy import RecordAccess
 from documents import search
-from documents.blobs import blob_delete, blob_get, blob_put
 from documents.ingestion.errors import Refused
 from documents.ingestion.limits import Limits
 from documents.ingestion.parse import Parsed, parse
@@ -42,7 +41,9 @@ from documents.ingestion.types import LOINC_OID, DocumentType
 from documents.models import Document, Upload, UploadState
 from documents.scanning import ScanInfected, ScannerUnavailable, scan_bytes
 from messpace import vault
-from records.models import MARKUP_RE, AuthorKind, Record, RecordState, TimelineEvent
+from messpace.blobs import blob_delete, blob_get, blob_put
+from records.lifecycle.models import Record, RecordState
+from records.models import MARKUP_RE, AuthorKind, TimelineEvent
 
 if TYPE_CHECKING:
     from messpace.accounts.models import User

@@ -4,9 +4,9 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
-from documents.urls import carer_patterns, patient_patterns, pro_patterns
+from documents import urls as documents_urls
 from messpace import views
-from records.views import opposition, support
+from records import urls as records_urls
 
 admin.site.site_header = _("Administration de messpace")
 admin.site.site_title = _("Administration de messpace")
@@ -24,15 +24,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", views.home, name="home"),
     path("", include("messpace.accounts.urls")),
-    path("opposition/", opposition.notice_answer, name="notice_answer"),
-    path("support/avis/", support.caller_notice, name="support_caller_notice"),
+    path("", include("consent.optout.urls")),
     path("espace/confidentialite/", include("consent.urls")),
-    path("espace/documents/", include(patient_patterns)),
-    path("espace/", include("records.urls")),
-    path("pro/patients/<int:patient_id>/documents/", include(pro_patterns)),
-    path("pro/patients/", include("records.urls_pro")),
-    path("aidant/<int:patient_id>/documents/", include(carer_patterns)),
-    path("aidant/", include("records.urls_carer")),
+    path("espace/documents/", include(documents_urls.patient_patterns)),
+    path("espace/", include((records_urls.patient_patterns, "records"))),
+    path("pro/patients/<int:patient_id>/documents/", include(documents_urls.pro_patterns)),
+    path("pro/patients/", include((records_urls.professional_patterns, "pro"))),
+    path("aidant/<int:patient_id>/documents/", include(documents_urls.carer_patterns)),
+    path("aidant/", include((records_urls.carer_patterns, "carer"))),
     path("api/v1/", include("documents.api_urls")),
 ]
 

@@ -5,14 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class RecordsConfig(AppConfig):
     name = "records"
     verbose_name = _("Dossiers et rubriques")
-
-    def ready(self) -> None:
-        from messpace.vault import register_sealed
-        from records.campaigns import Campaign, LetterBatch
-        from records.cohorts import CohortImport
-
-        # Master-key rotation re-wraps the data keys of the imported CSV files,
-        # of the campaigns' personal codes and of the printed letter batches.
-        register_sealed(CohortImport, owner=lambda i: i.owner, owner_fields=("public_id",))
-        register_sealed(Campaign, owner=lambda c: f"campaign:{c.pk}", owner_fields=())
-        register_sealed(LetterBatch, owner=lambda b: b.owner, owner_fields=())

@@ -1,5 +1,7 @@
 """Reads of the record. Every function takes a ``RecordAccess`` from ``consent.policy``
-and reads through it, so what it returns is already filtered in SQL.
+and reads through it, so what it returns is already filtered in SQL, except
+:func:`patient_by_identity`, the one way to find a patient from what a
+professional or a sending system types, before any access exists.
 
 Query counts do not grow with the size of the record: lists are paginated,
 summaries use aggregates and bounded slices.
@@ -16,6 +18,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, IntegerField, Max, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from records.lifecycle.models import RecordState
 from records.models import (
     SECTION_MODELS,
     Entry,
@@ -28,6 +31,31 @@ from records.models import (
 
 if TYPE_CHECKING:
     from consent.policy import RecordAccess
+    from messpace.accounts.models import User
+
+
+def patient_by_identity(
+    *,
+    nir: str,
+    birth_date: dt.date,
+    active_only: bool = True,
+    excluding_user: User | None = None,
+) -> Patient | None:
+    """The patient with this INS (compact, as the forms normalise it) and birth date.
+
+    By default only a patient whose record is active, and never
+    ``excluding_user`` themself (a professional does not open their own record
+    as a patient's). A miss is ``None`` whatever its reason; callers answer
+    every miss the same way, and rate-limit the look-ups, so that identities
+    cannot be guessed. This finds the patient; the access policy then decides.
+    """
+    qs = Patient.objects.filter(nir=nir, birth_date=birth_date)
+    if active_only:
+        qs = qs.filter(record__state=RecordState.ACTIVE)
+    if excluding_user is not None:
+        qs = qs.exclude(user_id=excluding_user.pk)
+    return qs.order_by("pk").first()
+
 
 # How each section's list is ordered: newest first by its event date, then by id.
 SECTION_ORDERING: dict[str, tuple[str, ...]] = {

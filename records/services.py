@@ -1,7 +1,8 @@
-"""Writes to the record: patients, records, section entries and their timeline events.
+"""Writes to the record: patients, section entries and their timeline events.
 
 Every function validates, writes inside ``transaction.atomic`` and keeps the
-denormalised timeline row of an entry in step with the entry itself.
+denormalised timeline row of an entry in step with the entry itself. The
+record's states are written by :mod:`records.lifecycle.services` only.
 """
 
 from __future__ import annotations
@@ -19,17 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.models import AccessAction
 from messpace.accounts.validators import normalize_nir, normalize_phone
-from records.models import (
-    MARKUP_RE,
-    AuthorKind,
-    Entry,
-    Patient,
-    Record,
-    RecordClosure,
-    RecordState,
-    RecordTransition,
-    TimelineEvent,
-)
+from records.lifecycle.services import record_create
+from records.models import MARKUP_RE, AuthorKind, Entry, Patient, TimelineEvent
 
 if TYPE_CHECKING:
     from consent.policy import RecordAccess
@@ -225,8 +217,7 @@ def patient_create(*, data: Mapping[str, Any], user: User | None = None) -> Pati
     patient.full_clean()
     with transaction.atomic():
         patient.save()
-        record = Record.objects.create(patient=patient, state=RecordState.CREATED)
-        RecordTransition.objects.create(record=record, from_state="", to_state=RecordState.CREATED)
+        record_create(patient=patient)
     return patient
 
 
@@ -272,45 +263,3 @@ def patient_contact_update(*, access: RecordAccess, data: Mapping[str, Any]) -> 
         patient.save(update_fields=list(data))
         access.log(action=AccessAction.WRITE, what="contact")
     return patient
-
-
-def _state_label(state: str) -> str:
-    return str(dict(RecordState.choices).get(state, state))
-
-
-def record_transition(
-    *, record: Record, to_state: str, by: User | None, reason: str = ""
-) -> Record:
-    """Move a record to ``to_state`` if the lifecycle allows it, keeping the history.
-
-    The move is claimed with a conditional UPDATE so two concurrent callers
-    cannot both apply it; the loser gets a ``ValidationError``.
-    """
-    if not record.can_move_to(to_state):
-        raise ValidationError(
-            _("Le dossier ne peut pas passer de l’état « %(from)s » à l’état « %(to)s »."),
-            code="bad_transition",
-            params={"from": _state_label(record.state), "to": _state_label(to_state)},
-        )
-    now = timezone.now()
-    with transaction.atomic():
-        updated = Record.objects.filter(pk=record.pk, state=record.state).update(
-            state=to_state, state_changed_at=now
-        )
-        if updated != 1:
-            raise ValidationError(
-                _("L’état du dossier a changé entre-temps : rechargez la page et recommencez."),
-                code="race",
-            )
-        RecordTransition.objects.create(
-            record=record, from_state=record.state, to_state=to_state, at=now, by=by, reason=reason
-        )
-        if record.state == RecordState.CLOSED and to_state == RecordState.ACTIVE:
-            # Reopened another way than the holder's page (demo reset, admin):
-            # the closure ends too, so that no erasure runs on an open record.
-            RecordClosure.objects.filter(
-                record=record, reopened_at__isnull=True, erased_at__isnull=True
-            ).update(reopened_at=now, reopened_by=by)
-    record.state = to_state
-    record.state_changed_at = now
-    return record

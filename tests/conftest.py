@@ -13,18 +13,15 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticDevice
 
 from messpace.accounts.models import Professional, User
-from messpace.factories import (
-    CareRelationshipFactory,
-    PatientUserFactory,
-    ProfessionalFactory,
-)
 from records.models import Patient
+from tests.factories import CareRelationshipFactory, PatientUserFactory, ProfessionalFactory
 
 
 @pytest.fixture(autouse=True)
@@ -107,3 +104,46 @@ def bob_client(client: Client, bob: Professional) -> Client:
 @pytest.fixture
 def charlie_client(client: Client, charlie: Professional) -> Client:
     return _verified_login(client, charlie.user)
+
+
+Refuse = Callable[..., Callable[[], None]]
+
+
+@pytest.fixture
+def database_refuses(db: None) -> Iterator[Refuse]:
+    """Make PostgreSQL itself refuse some writes: a real failure in the middle of a
+    transaction (a full disk, a lost connection), without touching our code.
+
+    ``refuse(table, when="INSERT", condition="true")`` installs a row trigger on
+    ``table`` raising for the rows where ``condition`` holds (it may name ``NEW``
+    or ``OLD``), and returns a function lifting it. Anything left is lifted at
+    the end of the test.
+    """
+    installed: dict[str, str] = {}
+
+    def lift(name: str) -> None:
+        table = installed.pop(name, None)
+        if table is None:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+            cursor.execute(f"DROP FUNCTION IF EXISTS {name}()")
+
+    def refuse(table: str, *, when: str = "INSERT", condition: str = "true") -> Callable[[], None]:
+        name = f"test_refuses_{table}_{len(installed)}"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                f"IF {condition} THEN RAISE EXCEPTION 'refused by the test on %', TG_TABLE_NAME; "
+                "END IF; RETURN COALESCE(NEW, OLD); END $$"
+            )
+            cursor.execute(
+                f"CREATE TRIGGER {name} BEFORE {when} ON {table} "
+                f"FOR EACH ROW EXECUTE FUNCTION {name}()"
+            )
+        installed[name] = table
+        return lambda: lift(name)
+
+    yield refuse
+    for name in list(installed):
+        lift(name)

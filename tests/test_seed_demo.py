@@ -23,7 +23,7 @@ from pytest_django import DjangoDbBlocker
 from consent.models import AccessBasis, AccessLog, CareRelationship, DesignatedGP, Share
 from consent.policy import professional_record_access
 from messpace.accounts.models import Profession, Professional, User
-from messpace.factories import DEFAULT_PASSWORD
+from records.lifecycle.models import Record, RecordState, RecordTransition
 from records.management.demo.base import ACCOUNTS, BACKUP_CODES, PAT_TROIS_INS
 from records.management.demo.campaign import CAMPAIGN_NAME, PEOPLE
 from records.models import (
@@ -32,13 +32,11 @@ from records.models import (
     Habit,
     Measure,
     Patient,
-    Record,
-    RecordState,
-    RecordTransition,
     TimelineEvent,
     Treatment,
     Vaccination,
 )
+from tests.factories import DEFAULT_PASSWORD
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("seed_demo")]
 
@@ -190,8 +188,8 @@ def test_every_record_is_active_after_notice(seeded: Seeded) -> None:
 def test_the_demo_campaign_gives_the_dashboard_every_kind_of_figure(seeded: Seeded) -> None:
     """Its people went through the real services: one notice each, by letter or
     email, answered through support or opened after the delay."""
-    from records.campaigns import Campaign, DeliveryState, LetterBatch, NoticeOutcome
-    from records.dashboard import campaign_dashboard
+    from consent.optout.models import Campaign, DeliveryState, LetterBatch, NoticeOutcome
+    from consent.optout.selectors import campaign_dashboard
 
     campaign = Campaign.objects.get(name=CAMPAIGN_NAME)
     outcomes = dict(

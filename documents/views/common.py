@@ -27,14 +27,15 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from consent.forms import ConfidentialityForm
 from consent.models import AccessAction
 from consent.policy import RecordAccess
+from consent.views.confidentiality import apply_confidentiality
 from documents import search, selectors, services
 from documents.forms import DepositForm, DocumentFilterForm, NewVersionForm, VisibilityForm
 from documents.ingestion import render as rendering
 from documents.models import Document, DocumentKind
 from documents.routing import document_reverse
+from messpace.forms import apply_errors
 from messpace.uploads import TOO_LARGE_ATTR
 from records.sections import SECTIONS
-from records.views.common import apply_confidentiality
 
 INLINE_KINDS = {DocumentKind.PDF, DocumentKind.JPEG, DocumentKind.PNG}
 
@@ -134,7 +135,7 @@ def _deposit(
             replaces=replaces,
         )
     except ValidationError as exc:
-        _apply_errors(form, exc)
+        apply_errors(form, exc)
         return None
     if deposit.created:
         messages.success(
@@ -146,14 +147,6 @@ def _deposit(
             request, _("Ce document avait déjà été déposé : il n’a pas été ajouté deux fois.")
         )
     return redirect(document_reverse(access, "list"))
-
-
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def document_detail(request: HttpRequest, access: RecordAccess, pk: int) -> HttpResponse:

@@ -11,11 +11,8 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 
-from consent.policy import RecordAccess, carer_record_access
+from consent.access import carer_access, patient_access, professional_access, professional_required
 from documents.views import common
-from records.views.patient import patient_access
-from records.views.professional import _record_access as pro_access
-from records.views.professional import professional_required
 
 Handler = Callable[..., HttpResponse]
 
@@ -33,7 +30,7 @@ def _pro(handler: Handler) -> Handler:
     @wraps(handler)
     @professional_required
     def view(request: HttpRequest, patient_id: int, *args: Any, **kwargs: Any) -> HttpResponse:
-        return handler(request, pro_access(request, patient_id), *args, **kwargs)
+        return handler(request, professional_access(request, patient_id), *args, **kwargs)
 
     return view
 
@@ -42,8 +39,7 @@ def _carer(handler: Handler) -> Handler:
     @wraps(handler)
     @login_required
     def view(request: HttpRequest, patient_id: int, *args: Any, **kwargs: Any) -> HttpResponse:
-        access: RecordAccess = carer_record_access(request.user, patient_id)  # type: ignore[arg-type]
-        return handler(request, access, *args, **kwargs)
+        return handler(request, carer_access(request, patient_id), *args, **kwargs)
 
     return view
 

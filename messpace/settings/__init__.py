@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "documents",
     "messaging",
     "consent",
+    "consent.optout",
     "agenda",
 ]
 
@@ -414,6 +415,9 @@ if MESSPACE_MASTER_KEY_ID not in MESSPACE_MASTER_KEYS:
 MESSPACE_DOCUMENT_MAX_BYTES = env_int("MESSPACE_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 # Largest CSV of insured persons an admin may import at once (opt-out cohorts).
 MESSPACE_COHORT_MAX_BYTES = env_int("MESSPACE_COHORT_MAX_BYTES", 60 * 1024 * 1024, minimum=1024)
+# Lines of a cohort import per transaction: progress is committed, and an
+# interrupted import resumes, chunk by chunk.
+MESSPACE_COHORT_CHUNK_ROWS = env_int("MESSPACE_COHORT_CHUNK_ROWS", 1000, minimum=1)
 FILE_UPLOAD_HANDLERS = ["messpace.uploads.BoundedMemoryUploadHandler"]
 # An ingestion claim older than this is presumed dead (its worker was killed):
 # the upload may be claimed again. Longer than the slowest ingestion.

@@ -1,6 +1,6 @@
 """A carer's (aidant's) view of the records of the patients who invited them.
 
-Every record page establishes access with ``carer_record_access`` (404
+Every record page establishes access with ``consent.access.carer_access`` (404
 without a live grant) and delegates to ``records.views.common``, exactly as
 the professional pages do; every read and write is logged as the carer's.
 """
@@ -18,17 +18,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from consent import services as consent_services
-from consent.policy import RecordAccess, carer_patients, carer_record_access
+from consent.access import carer_access
+from consent.policy import carer_patients
 from messpace.context_processors import CARER_SESSION_KEY
 from records.views import common
 
 if TYPE_CHECKING:
     from messpace.accounts.models import User
-
-
-def _record_access(request: HttpRequest, patient_id: int) -> RecordAccess:
-    user: User = request.user  # type: ignore[assignment]
-    return carer_record_access(user, patient_id)
 
 
 @login_required
@@ -66,29 +62,29 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest, patient_id: int) -> HttpResponse:
-    return common.dashboard(request, _record_access(request, patient_id))
+    return common.dashboard(request, carer_access(request, patient_id))
 
 
 @login_required
 def section_list(request: HttpRequest, patient_id: int, slug: str) -> HttpResponse:
-    return common.section_list(request, _record_access(request, patient_id), slug)
+    return common.section_list(request, carer_access(request, patient_id), slug)
 
 
 @login_required
 def section_add(request: HttpRequest, patient_id: int, slug: str) -> HttpResponse:
-    return common.section_add(request, _record_access(request, patient_id), slug)
+    return common.section_add(request, carer_access(request, patient_id), slug)
 
 
 @login_required
 def section_edit(request: HttpRequest, patient_id: int, slug: str, pk: int) -> HttpResponse:
-    return common.section_edit(request, _record_access(request, patient_id), slug, pk)
+    return common.section_edit(request, carer_access(request, patient_id), slug, pk)
 
 
 @login_required
 def section_delete(request: HttpRequest, patient_id: int, slug: str, pk: int) -> HttpResponse:
-    return common.section_delete(request, _record_access(request, patient_id), slug, pk)
+    return common.section_delete(request, carer_access(request, patient_id), slug, pk)
 
 
 @login_required
 def timeline(request: HttpRequest, patient_id: int) -> HttpResponse:
-    return common.timeline(request, _record_access(request, patient_id))
+    return common.timeline(request, carer_access(request, patient_id))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -35,6 +34,8 @@ from consent import services as consent_services
 from consent.forms import ConfidentialityForm
 from consent.models import AccessAction
 from consent.policy import RecordAccess
+from consent.views.confidentiality import apply_confidentiality
+from messpace.forms import apply_errors
 from records import charts, selectors, services
 from records.forms import TimelineFilterForm
 from records.models import MEASURE_SPECS, MeasureKind, format_decimal
@@ -129,14 +130,6 @@ def _initial_from_query(request: HttpRequest, section: Section) -> dict[str, Any
     return {}
 
 
-def apply_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 def section_edit(request: HttpRequest, access: RecordAccess, slug: str, pk: int) -> HttpResponse:
     section = _section_or_404(access, slug)
     entry = access.entry_or_404(section.model, pk)
@@ -224,25 +217,6 @@ def entry_confidentiality(
     if page and page > 1:
         url += f"?page={page}"
     return HttpResponseRedirect(url)
-
-
-def apply_confidentiality(
-    request: HttpRequest, change: Callable[[], object], title: str, confidential: bool
-) -> None:
-    """Run a "confidential from the guardians" change and tell the user how it went
-    (shared by entries and documents)."""
-    try:
-        change()
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        if confidential:
-            message = _(
-                "« %(entry)s » est désormais confidentiel vis-à-vis des représentants légaux."
-            )
-        else:
-            message = _("« %(entry)s » n’est plus confidentiel vis-à-vis des représentants légaux.")
-        messages.success(request, message % {"entry": title})
 
 
 def timeline(request: HttpRequest, access: RecordAccess) -> HttpResponse:

@@ -17,14 +17,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from consent.access import stop_acting
 from consent.policy import guardian_patients, guardian_record_access
 from messpace.context_processors import (
     ACTING_FOR_NAME_SESSION_KEY,
     ACTING_FOR_SESSION_KEY,
     GUARDIAN_SESSION_KEY,
 )
-from records.closure_services import guardian_closed_records
-from records.views.patient import stop_acting
+from records.lifecycle.selectors import guardian_closed_records
 
 if TYPE_CHECKING:
     from messpace.accounts.models import User

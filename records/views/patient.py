@@ -1,66 +1,27 @@
 """The patient's own record: each view establishes access, then delegates.
 
 A legal guardian who switched into a child's record (``records.views.family``)
-sees these same pages for the child: ``patient_access`` reads the session and
-returns the guardian's access, logged as theirs.
+sees these same pages for the child: ``consent.access.patient_access`` reads
+the session and returns the guardian's access, logged as theirs.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.sessions.backends.base import SessionBase
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from consent.access import acting_for_child, patient_access
 from consent.models import AccessAction
-from consent.policy import RecordAccess, guardian_record_access, own_record_access
-from messpace.context_processors import ACTING_FOR_NAME_SESSION_KEY, ACTING_FOR_SESSION_KEY
+from messpace.forms import apply_errors
 from records import services
 from records.forms import PatientContactForm
-from records.models import Record, RecordState
+from records.lifecycle.selectors import own_record_is_closed
 from records.sections import SECTIONS
 from records.views import common
-
-
-def stop_acting(session: SessionBase) -> None:
-    session.pop(ACTING_FOR_SESSION_KEY, None)
-    session.pop(ACTING_FOR_NAME_SESSION_KEY, None)
-
-
-def patient_access(request: HttpRequest) -> RecordAccess:
-    """The record patient-side pages show: the user's own, or the child's they act for.
-
-    A guardianship that ended meanwhile answers 404 once and returns the user
-    to their own record.
-    """
-    user = request.user
-    acting_for = request.session.get(ACTING_FOR_SESSION_KEY)
-    if acting_for is None:
-        access = own_record_access(user)  # type: ignore[arg-type]
-    else:
-        try:
-            access = guardian_record_access(user, int(acting_for))  # type: ignore[arg-type]
-        except Http404:
-            stop_acting(request.session)
-            raise
-    _check_posted_record(request, access)
-    return access
-
-
-def _check_posted_record(request: HttpRequest, access: RecordAccess) -> None:
-    """A form names the record it was shown for (field ``record``): if the user
-    switched records in another tab meanwhile, refuse rather than file the data
-    in the wrong record."""
-    posted = request.POST.get("record") if request.method == "POST" else None
-    if posted is not None and posted != str(access.patient.pk):
-        raise PermissionDenied(
-            _(
-                "Vous avez changé de dossier dans un autre onglet depuis l’affichage de ce formulaire : rien n’a été enregistré. Rechargez la page et recommencez."
-            )
-        )
 
 
 @login_required
@@ -70,11 +31,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     except Http404:
         # The user's own record is closed: its holder's page says so and offers
         # to reopen it.
-        if request.session.get(ACTING_FOR_SESSION_KEY) is None and (
-            Record.objects.filter(
-                patient__user_id=request.user.pk or 0, state=RecordState.CLOSED
-            ).exists()
-        ):
+        if not acting_for_child(request) and own_record_is_closed(request.user):  # type: ignore[arg-type]
             return redirect("records:closed")
         raise
     return common.dashboard(request, access)
@@ -120,7 +77,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         try:
             services.patient_contact_update(access=access, data=data)
         except ValidationError as exc:
-            common.apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Vos coordonnées ont été mises à jour."))
             return redirect("records:profile")

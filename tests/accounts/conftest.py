@@ -23,7 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from messpace.accounts import services
 from messpace.accounts.models import Professional, User
-from messpace.factories import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD
 
 PARIS = ZoneInfo("Europe/Paris")
 # A Monday morning, far from any DST change.

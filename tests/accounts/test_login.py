@@ -15,7 +15,6 @@ from qsessions.models import Session
 from messpace.accounts import services
 from messpace.accounts.models import Professional, User
 from messpace.accounts.views import PENDING_KEY
-from messpace.factories import UserFactory
 from records.models import Patient
 from tests.accounts.conftest import (
     code_step,
@@ -25,6 +24,7 @@ from tests.accounts.conftest import (
     totp_token,
     wrong_token,
 )
+from tests.factories import UserFactory
 
 WRONG_CODE_MESSAGE = "Ce code n’est pas valide ou a expiré"
 HOME = "/"

@@ -6,8 +6,8 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from messpace.accounts.models import Profession, Professional, Role, Specialty, User
-from messpace.factories import ProfessionalFactory, UserFactory, make_rpps
 from records.models import Patient
+from tests.factories import ProfessionalFactory, UserFactory, make_rpps
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from messpace.accounts.models import User
-from messpace.factories import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

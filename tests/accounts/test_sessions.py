@@ -14,8 +14,8 @@ from pytest_django import DjangoAssertNumQueries, Settings
 from qsessions.models import Session
 
 from messpace.accounts.models import Professional, User
-from messpace.factories import UserFactory
 from tests.accounts.conftest import T0, logged_in_user_id, session_key
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -204,7 +204,7 @@ def test_enabling_two_factor_closes_the_patients_other_sessions(db, client) -> N
     from django_otp.plugins.otp_totp.models import TOTPDevice
     from qsessions.models import Session
 
-    from messpace.factories import PatientUserFactory
+    from tests.factories import PatientUserFactory
 
     patient = PatientUserFactory()
     other = Client()
@@ -229,7 +229,7 @@ def test_closing_all_other_sessions_keeps_only_the_current_one(db, client) -> No
     from django.urls import reverse
     from qsessions.models import Session
 
-    from messpace.factories import PatientUserFactory
+    from tests.factories import PatientUserFactory
 
     patient = PatientUserFactory()
     someone_else = PatientUserFactory()

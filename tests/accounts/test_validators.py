@@ -15,7 +15,7 @@ from messpace.accounts.validators import (
     validate_phone,
     validate_rpps,
 )
-from messpace.factories import make_rpps
+from tests.factories import make_rpps
 
 
 def error_of(validator: object, value: str) -> ValidationError:

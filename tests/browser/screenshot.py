@@ -126,7 +126,7 @@ def seed_record(patient: Patient) -> None:
 
 @pytest.mark.browser
 def test_dashboard_screenshot(page: Page, log_in: Callable[[str, str], None]) -> None:
-    from messpace.factories import DEFAULT_PASSWORD, PatientUserFactory
+    from tests.factories import DEFAULT_PASSWORD, PatientUserFactory
 
     patient = PatientUserFactory(
         given_names="Camille Anne",

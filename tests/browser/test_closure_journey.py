@@ -8,9 +8,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from consent.policy import own_record_access
-from messpace.factories import DEFAULT_PASSWORD, PatientUserFactory
-from records.models import Allergy, Record, RecordState
+from records.lifecycle.models import Record, RecordState
+from records.models import Allergy
 from records.services import entry_create
+from tests.factories import DEFAULT_PASSWORD, PatientUserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from messpace.factories import DEFAULT_PASSWORD, PatientUserFactory
 from tests.documents.test_documents import pdf_bytes
+from tests.factories import DEFAULT_PASSWORD, PatientUserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

@@ -10,7 +10,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
-from messpace.factories import (
+from tests.factories import (
     DEFAULT_PASSWORD,
     CareRelationshipFactory,
     PatientUserFactory,

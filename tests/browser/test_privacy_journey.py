@@ -13,14 +13,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Response, expect
 
 from consent.policy import own_record_access
-from messpace.factories import (
+from records.models import Allergy
+from records.services import entry_create
+from tests.factories import (
     DEFAULT_PASSWORD,
     CareRelationshipFactory,
     PatientUserFactory,
     ProfessionalFactory,
 )
-from records.models import Allergy
-from records.services import entry_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

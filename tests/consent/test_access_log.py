@@ -24,8 +24,8 @@ from consent.models import (
     Share,
 )
 from messpace.accounts.models import Professional, User
-from messpace.factories import ProfessionalFactory
 from records.models import Patient
+from tests.factories import ProfessionalFactory
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only"

@@ -22,8 +22,8 @@ from consent import services
 from consent.models import AccessBasis, AccessLog, CarerGrant
 from consent.policy import carer_patients, carer_record_access, own_record_access
 from messpace.accounts.models import User
-from messpace.factories import PatientUserFactory, UserFactory
 from records.models import Allergy, AuthorKind, Condition, Patient
+from tests.factories import PatientUserFactory, UserFactory
 from tests.records.sample import post_data
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -29,15 +29,15 @@ from consent.policy import (
 )
 from consent.tasks import guardianships_end_at_majority
 from messpace.accounts.models import User
-from messpace.factories import (
+from records.models import AuthorKind, Patient, TimelineEvent, Treatment
+from records.services import entry_create, entry_import
+from tests.factories import (
     CareRelationshipFactory,
     PatientFactory,
     PatientUserFactory,
     ProfessionalFactory,
     UserFactory,
 )
-from records.models import AuthorKind, Patient, TimelineEvent, Treatment
-from records.services import entry_create, entry_import
 from tests.records.sample import post_data
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -17,13 +17,15 @@ from consent.policy import (
     professional_record_access,
 )
 from messpace.accounts.models import Professional
-from messpace.factories import (
+from records.lifecycle.models import RecordState
+from records.models import AuthorKind, Condition, Patient, TimelineEvent
+from tests.factories import (
     CareRelationshipFactory,
     PatientFactory,
     PatientUserFactory,
     ProfessionalFactory,
+    set_record_state,
 )
-from records.models import AuthorKind, Condition, Patient, Record, RecordState, TimelineEvent
 
 
 def _condition(patient: Patient, label: str, **extra: object) -> Condition:
@@ -63,7 +65,7 @@ def test_new_open_relationship_after_an_ended_one_gives_access_again(
 def test_record_not_active_is_closed_to_its_professionals(
     alice: Patient, bob: Professional, state: str
 ) -> None:
-    Record.objects.filter(patient=alice).update(state=state)
+    set_record_state(alice, state)
 
     assert not professional_patients(bob.user).exists()
     with pytest.raises(Http404):

@@ -57,7 +57,6 @@ from consent.policy import (
     professional_record_access,
 )
 from messpace.accounts.models import Professional, User
-from messpace.factories import PatientUserFactory, ProfessionalFactory, UserFactory
 from records.models import (
     SECTION_MODELS,
     AuthorKind,
@@ -70,6 +69,7 @@ from records.models import (
 )
 from records.sections import SECTIONS, SECTIONS_BY_KEY
 from records.services import timeline_event_sync
+from tests.factories import PatientUserFactory, ProfessionalFactory, UserFactory
 
 NOW = dt.datetime(2024, 6, 1, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 DAY = dt.timedelta(days=1)
@@ -637,7 +637,7 @@ def test_section_hidden_by_the_matrix_answers_404_not_an_empty_list(
     """GIVEN a pharmacist in a care relationship WHEN they open a section their
     profession may not see (conditions) THEN it answers 404 and is absent from the
     side menu, so "nothing recorded" is never shown for "not allowed to know"."""
-    from messpace.factories import CareRelationshipFactory, ProfessionalFactory
+    from tests.factories import CareRelationshipFactory, ProfessionalFactory
 
     pharmacist = ProfessionalFactory(profession="pharmacien")
     CareRelationshipFactory(professional=pharmacist, patient=alice)

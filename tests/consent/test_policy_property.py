@@ -59,12 +59,12 @@ from consent.policy import (
 )
 from consent.visibility import DEFAULT_MATRIX
 from messpace.accounts.models import Profession, Professional, User
-from messpace.factories import PatientUserFactory, ProfessionalFactory, UserFactory
 from records.models import SECTION_MODELS, Entry, ItemKind, Patient, TimelineEvent
 from records.sections import SECTIONS_BY_KEY
 from records.services import timeline_event_sync
 from tests.conftest import _verified_login
 from tests.consent.test_policy_matrix import make_entry
+from tests.factories import PatientUserFactory, ProfessionalFactory, UserFactory
 
 SECTIONS = sorted(SECTION_MODELS)
 PROFESSIONS = sorted(Profession.values)

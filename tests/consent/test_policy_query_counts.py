@@ -24,8 +24,8 @@ from django.utils import timezone
 
 from consent.models import Block, CareRelationship, Share
 from messpace.accounts.models import Professional, User
-from messpace.factories import PatientFactory, PatientUserFactory, ProfessionalFactory
 from records.models import SECTION_MODELS, Patient, TimelineEvent
+from tests.factories import PatientFactory, PatientUserFactory, ProfessionalFactory
 from tests.records.conftest import build_record
 
 # The bounds of tests/records/test_query_counts.py for a professional, plus one:

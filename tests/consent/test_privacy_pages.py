@@ -25,13 +25,9 @@ from consent.models import (
 )
 from consent.policy import own_record_access, professional_record_access
 from messpace.accounts.models import Professional, User
-from messpace.factories import (
-    CareRelationshipFactory,
-    PatientUserFactory,
-    ProfessionalFactory,
-)
 from records import services as record_services
 from records.models import Allergy, Condition, Patient, TimelineEvent
+from tests.factories import CareRelationshipFactory, PatientUserFactory, ProfessionalFactory
 
 PRIVACY = "/espace/confidentialite/"
 HISTORY = "/espace/confidentialite/historique/"

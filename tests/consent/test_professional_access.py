@@ -33,8 +33,9 @@ from consent.models import (
 )
 from consent.tasks import emergency_access_notify
 from messpace.accounts.models import Profession, Professional, User
-from messpace.factories import PatientFactory, ProfessionalFactory
-from records.models import Condition, Patient, RecordState
+from records.lifecycle.models import RecordState
+from records.models import Condition, Patient
+from tests.factories import PatientFactory, ProfessionalFactory, set_record_state
 
 pytestmark = pytest.mark.django_db
 
@@ -153,8 +154,7 @@ def test_declaration_answers_the_same_message_and_stores_nothing(
     elif case == "blocked":
         Block.objects.create(patient=alice, professional=charlie)
     else:
-        alice.record.state = RecordState.CLOSED
-        alice.record.save()
+        set_record_state(alice, RecordState.CLOSED)
 
     response = _declare(charlie_client, alice, **data)
 
@@ -274,8 +274,7 @@ def test_emergency_access_answers_the_same_message_and_stores_nothing(
     elif case == "refused":
         ConsentSettings.objects.create(patient=alice, refuses_emergency_access=True)
     else:
-        alice.record.state = RecordState.CLOSED
-        alice.record.save()
+        set_record_state(alice, RecordState.CLOSED)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = _break_glass(erin_client, alice, **data)

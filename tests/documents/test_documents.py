@@ -29,8 +29,8 @@ from documents.models import Document, Upload, UploadState
 from documents.search import search_filter
 from messpace import vault
 from messpace.accounts.models import Professional, User
-from messpace.factories import CareRelationshipFactory, PatientUserFactory, ProfessionalFactory
 from records.models import Patient, TimelineEvent
+from tests.factories import CareRelationshipFactory, PatientUserFactory, ProfessionalFactory
 
 SAMPLES = Path("/work/shared/samples/cda")
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -563,7 +563,7 @@ def test_documents_can_be_shared_and_delegated_as_a_scope(
 ) -> None:
     from consent import services as consent_services
     from consent.policy import carer_record_access
-    from messpace.factories import UserFactory
+    from tests.factories import UserFactory
 
     _api_deposit(client, bob_token, alice, pdf_bytes("ordo"), title="Ordonnance de Bob")
     access = own_record_access(alice.user)  # type: ignore[arg-type]
@@ -616,7 +616,7 @@ def test_a_minors_document_kept_from_the_guardians_and_its_new_versions_too(
     other professionals."""
     from consent import services as consent_services
     from consent.policy import guardian_record_access
-    from messpace.factories import UserFactory
+    from tests.factories import UserFactory
 
     teen = PatientUserFactory(
         birth_date=dt.date.today() - dt.timedelta(days=16 * 365 + 30)  # 16

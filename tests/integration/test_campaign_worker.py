@@ -44,24 +44,28 @@ from django.db.models import Count, F
 from django.test import TestCase
 from django.utils import timezone
 
-from documents.blobs import blob_get
-from messpace import vault
-from messpace.accounts.models import User
-from messpace.celery import app as celery_app
-from messpace.factories import PatientFactory, UserFactory
-from records import campaign_services, services, tasks
-from records.campaigns import (
+from consent.optout import tasks
+from consent.optout.letters import MANIFEST_DELIMITER
+from consent.optout.models import (
     Campaign,
     CampaignState,
     DeliveryChannel,
     DeliveryState,
+    GuardianToInform,
     LetterBatch,
     Notice,
     NoticeDelivery,
 )
-from records.cohorts import GuardianToInform
-from records.letters import MANIFEST_DELIMITER
-from records.models import Patient, Record, RecordState, RecordTransition
+from consent.optout.services import campaigns as campaign_services
+from consent.optout.services import outcomes
+from messpace import vault
+from messpace.accounts.models import User
+from messpace.blobs import blob_get
+from messpace.celery import app as celery_app
+from records.lifecycle.models import Record, RecordState, RecordTransition
+from records.lifecycle.services import record_transition
+from records.models import Patient
+from tests.factories import PatientFactory, UserFactory
 from tests.integration.conftest import Worker, wait_until
 
 # Notices per batch in these tests (1,000 in production): 400 people make 10
@@ -528,7 +532,7 @@ def test_a_record_opened_or_opposed_before_its_notice_is_issued_gets_no_notice()
     campaign = _campaign()
     _started(campaign)
     for patient, state in ((opened, RecordState.ACTIVE), (opposed, RecordState.OPPOSED)):
-        services.record_transition(record=patient.record, to_state=state, by=None)
+        record_transition(record=patient.record, to_state=state, by=None)
 
     campaign_services.campaign_run(campaign_id=campaign.pk)
 
@@ -557,7 +561,7 @@ def test_an_email_not_yet_sent_is_dropped_once_the_person_opposed() -> None:
     )
     agent = _user(is_support_agent=True)
     for patient in (caller, lost_caller):
-        campaign_services.caller_oppose(agent=agent, nir=patient.nir, birth_date=patient.birth_date)
+        outcomes.caller_oppose(agent=agent, nir=patient.nir, birth_date=patient.birth_date)
 
     campaign_services.campaign_run(campaign_id=campaign.pk)
 

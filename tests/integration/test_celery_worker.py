@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from messpace.factories import PatientFactory
 from records.models import Condition, TimelineEvent, Vaccination
 from records.tasks import timeline_rebuild
+from tests.factories import PatientFactory
 from tests.integration.conftest import Worker, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.xdist_group("worker")]

@@ -25,9 +25,9 @@ from consent.policy import own_record_access
 from documents import services
 from documents.models import Document, Upload, UploadState
 from messpace.celery import app as celery_app
-from messpace.factories import PatientUserFactory
 from records.models import Patient
 from tests.documents.test_documents import pdf_bytes
+from tests.factories import PatientUserFactory
 from tests.integration.conftest import Worker, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.xdist_group("worker")]

@@ -15,10 +15,10 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from consent.policy import RecordAccess
 from messpace.accounts.models import User
-from messpace.factories import PatientUserFactory
 from records import charts, services
 from records.models import Entry, Measure, MeasureKind, Patient
 from records.selectors import Point, bmi_from, bmi_series, measure_bmi_series
+from tests.factories import PatientUserFactory
 
 PARIS = ZoneInfo("Europe/Paris")
 

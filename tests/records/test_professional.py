@@ -12,8 +12,8 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from consent.models import AccessAction, AccessBasis, AccessLog
 from messpace.accounts.models import Professional, User
-from messpace.factories import CareRelationshipFactory, PatientUserFactory, ProfessionalFactory
 from records.models import Allergy, AuthorKind, Condition, Entry, Patient, TimelineEvent
+from tests.factories import CareRelationshipFactory, PatientUserFactory, ProfessionalFactory
 from tests.records.sample import post_data
 
 PRO_READ_PAGES = [

@@ -10,9 +10,9 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from messpace.accounts.models import Professional
-from messpace.factories import PatientUserFactory
 from records.models import SECTION_MODELS, AuthorKind, Condition, Entry, Patient, TimelineEvent
 from records.sections import SECTIONS_BY_KEY
+from tests.factories import PatientUserFactory
 from tests.records.sample import EDITS, FORM_DATA, LISTED, TITLES, post_data
 
 SECTION_KEYS = list(SECTION_MODELS)

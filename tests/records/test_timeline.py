@@ -16,7 +16,6 @@ from pytest_django.asserts import assertContains, assertNotContains
 from pytest_django.fixtures import Settings
 
 from consent.policy import RecordAccess
-from messpace.factories import PatientUserFactory
 from records import services
 from records.models import (
     AuthorKind,
@@ -28,6 +27,7 @@ from records.models import (
     TimelineEvent,
     Vaccination,
 )
+from tests.factories import PatientUserFactory
 from tests.records.sample import post_data
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -16,6 +16,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from consent.policy import RecordAccess
 from records import services
+from records.lifecycle.models import Record, RecordTransition
 from records.models import (
     SECTION_MODELS,
     Condition,
@@ -25,8 +26,6 @@ from records.models import (
     Hospitalisation,
     Measure,
     Patient,
-    Record,
-    RecordTransition,
     TimelineEvent,
     Treatment,
     Vaccination,

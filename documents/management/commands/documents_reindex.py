@@ -12,9 +12,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from documents import search
-from documents.blobs import blob_get
 from documents.models import Document
 from messpace import vault
+from messpace.blobs import blob_get
 
 
 class Command(BaseCommand):

@@ -14,9 +14,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from messpace.factories import DEFAULT_PASSWORD
 from records.management.demo import seed
 from records.management.demo.base import ACCOUNTS, BACKUP_CODES, SEED, Seeder
+from tests.factories import DEFAULT_PASSWORD
 
 
 class Command(BaseCommand):

@@ -26,22 +26,16 @@ from consent.services import (
 )
 from messpace.accounts.models import Profession, Professional, User
 from messpace.accounts.services import backup_codes_regenerate
-from messpace.factories import (
+from records import services
+from records.lifecycle.models import Record, RecordState
+from records.lifecycle.services import record_transition
+from records.management.demo.schedules import CERTIFICATES, GROWTH, GROWTH_AGES
+from records.models import Entry, Measure, MeasureKind, Patient, Vaccination
+from tests.factories import (
     DEFAULT_PASSWORD,
     CareRelationshipFactory,
     ProfessionalFactory,
     UserFactory,
-)
-from records import services
-from records.management.demo.schedules import CERTIFICATES, GROWTH, GROWTH_AGES
-from records.models import (
-    Entry,
-    Measure,
-    MeasureKind,
-    Patient,
-    Record,
-    RecordState,
-    Vaccination,
 )
 
 SEED = 20260101
@@ -295,13 +289,13 @@ class Seeder:
         if record.state == RecordState.ACTIVE:
             return
         if record.state == RecordState.CREATED:
-            services.record_transition(
+            record_transition(
                 record=record,
                 to_state=RecordState.NOTIFIED,
                 by=None,
                 reason="Information envoyée (données de démonstration)",
             )
-        services.record_transition(
+        record_transition(
             record=record,
             to_state=RecordState.ACTIVE,
             by=patient.user,

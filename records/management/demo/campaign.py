@@ -17,19 +17,16 @@ import factory.random
 from django.test import override_settings
 from django.utils import timezone
 
+from consent.optout.models import Campaign, DeliveryChannel, Notice, NoticeDelivery, NoticeOutcome
+from consent.optout.services import campaigns as campaign_services
+from consent.optout.services import outcomes
 from consent.policy import own_record_access
 from messpace.accounts.models import User
-from messpace.factories import PatientFactory, UserFactory, make_nir
-from records import campaign_services, closure_services, services
-from records.campaigns import (
-    Campaign,
-    DeliveryChannel,
-    Notice,
-    NoticeDelivery,
-    NoticeOutcome,
-)
+from records import services
+from records.lifecycle.services import record_close
 from records.management.demo.base import DOMAIN, SEED, Seeder, seeded_rng
 from records.models import Patient, Sex
+from tests.factories import PatientFactory, UserFactory, make_nir
 
 CAMPAIGN_NAME = "Rhône — information avant ouverture (démonstration)"
 PEOPLE = 48
@@ -62,21 +59,19 @@ def seed_campaign(s: Seeder) -> None:
 
     agent = s.users["agent"]
     for n, patient in enumerate(people[:6]):
-        campaign_services.caller_oppose(agent=agent, nir=patient.nir, birth_date=patient.birth_date)
+        outcomes.caller_oppose(agent=agent, nir=patient.nir, birth_date=patient.birth_date)
         _answered_on(patient, issued + dt.timedelta(days=3 + 6 * n))
     for n, patient in enumerate(people[6:11]):
-        campaign_services.caller_activate(
-            agent=agent, nir=patient.nir, birth_date=patient.birth_date
-        )
+        outcomes.caller_activate(agent=agent, nir=patient.nir, birth_date=patient.birth_date)
         _answered_on(patient, issued + dt.timedelta(days=5 + 7 * n))
-    campaign_services.records_open_due(now=now)
+    outcomes.records_open_due(now=now)
     Notice.objects.filter(campaign=campaign, outcome=NoticeOutcome.OPENED).update(outcome_at=opens)
 
     # Some opened their record and signed in; two of them closed it since.
     for n, patient in enumerate(people[6:20]):
         user = _login(patient, last_login=now - dt.timedelta(days=2 + n))
         if n in (3, 9):
-            closure_services.record_close(access=own_record_access(user))
+            record_close(access=own_record_access(user))
 
 
 def _insured(n: int) -> Patient:

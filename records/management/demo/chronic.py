@@ -6,7 +6,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from messpace.factories import make_nir
 from records.management.demo.base import (
     ACCOUNTS_BY_KEY,
     GP_NAME,
@@ -39,6 +38,7 @@ from records.models import (
     Treatment,
     Vaccination,
 )
+from tests.factories import make_nir
 
 
 # --- Gérard Fontaine: 74, type 2 diabetes, hypertension, atrial fibrillation ----

@@ -7,7 +7,6 @@ import random
 from decimal import Decimal
 from typing import Any
 
-from messpace.factories import make_nir
 from records.management.demo.base import (
     ACCOUNTS_BY_KEY,
     DOMAIN,
@@ -41,6 +40,7 @@ from records.models import (
     Treatment,
     Vaccination,
 )
+from tests.factories import make_nir
 
 
 def seed_moreau_family(s: Seeder) -> list[Person]:

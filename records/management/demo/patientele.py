@@ -6,10 +6,6 @@ import datetime as dt
 
 import factory.random
 
-from messpace.factories import (
-    PatientFactory,
-    make_nir,
-)
 from records.management.demo.base import (
     DOMAIN,
     EXTRA_PATIENTS,
@@ -21,14 +17,8 @@ from records.management.demo.base import (
     dec,
     seeded_rng,
 )
-from records.models import (
-    Condition,
-    Measure,
-    MeasureKind,
-    Patient,
-    Sex,
-    Treatment,
-)
+from records.models import Condition, Measure, MeasureKind, Patient, Sex, Treatment
+from tests.factories import PatientFactory, make_nir
 
 PATIENTELE_CONDITIONS = (
     ("I10", "Hypertension artérielle essentielle", "Amlodipine 5 mg", "1 comprimé", "le matin"),

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from records.models import (
-    MeasureKind,
-    Sex,
-)
+from records.models import MeasureKind, Sex
 
 # --- Children's growth: median by age in months, boys / girls (WHO-like) ----
 GROWTH_AGES = (0, 0.25, 1, 2, 3, 4, 5, 6, 9, 12, 16, 18, 24, 36, 48, 60, 72, 84, 96, 108,
