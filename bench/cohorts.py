@@ -15,7 +15,7 @@ the same file, sometimes in the same chunk), half with an email, a third with
 a mobile number, 0.5 % of invalid lines (wrong key, impossible date, markup,
 short postcode, NIR inconsistent with the sex) and 0.2 % of repeated lines.
 
-The file goes through ``records.cohort_services.cohort_import_start`` (its
+The file goes through ``consent.optout.services.cohorts.cohort_import_start`` (its
 Celery message is not sent), then ``cohort_import_run`` is called in this
 process and timed: wall clock, this process's CPU and the CPU of the
 PostgreSQL backend serving it (read from ``/proc``, the server being local).
@@ -82,7 +82,7 @@ from django.test.utils import (
 from django.utils import timezone
 
 from consent.optout.models import CohortImportError, CohortMember, GuardianToInform
-from records import cohort_services
+from consent.optout.services import cohorts as cohort_services
 from records.lifecycle.models import Record, RecordTransition
 from records.models import Patient
 from tests.factories import UserFactory, make_nir
@@ -295,7 +295,7 @@ def run(args: argparse.Namespace) -> None:
     )
     print(
         f"file: {args.rows} lines, {len(content) / 1024 / 1024:.1f} MB, chunks of "
-        f"{cohort_services.CHUNK_ROWS} lines"
+        f"{cohort_services.chunk_rows()} lines"
     )
     print()
     print(

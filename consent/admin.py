@@ -1,7 +1,14 @@
 """Admin for permission data. The matrix is editable; grants are read-only
 records of the patient's choices (changed only by the patient, in the portal).
 Legal guardians are recorded here by admins (the cohort import will too),
-through ``consent.services`` so that its rules hold."""
+through ``consent.services`` so that its rules hold.
+
+Who cares for whom is health data: a care relationship, a designated GP, a
+share (and its sections), a block, an emergency access (and its reason), a
+carer, an access-log row (who read what). Their admin shows ids, states and
+dates only, never the patient and the other party together, and offers no
+search. Guardianships are identities (a legal link, not care) and stay named.
+"""
 
 from typing import Any
 
@@ -36,6 +43,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class MetadataOnlyAdmin(ReadOnlyAdmin):
+    """Read only, and the change page shows the list's columns: ids, states, dates."""
+
+    search_fields = ()
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.list_display
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.list_display
+
+
 @admin.register(ProfessionVisibility)
 class ProfessionVisibilityAdmin(admin.ModelAdmin[ProfessionVisibility]):
     list_display = ("profession", "item_kind", "visible")
@@ -45,45 +64,44 @@ class ProfessionVisibilityAdmin(admin.ModelAdmin[ProfessionVisibility]):
 
 
 @admin.register(CareRelationship)
-class CareRelationshipAdmin(ReadOnlyAdmin):
-    list_display = ("professional", "patient", "started_at", "ended_at")
+class CareRelationshipAdmin(MetadataOnlyAdmin):
+    list_display = ("id", "started_at", "ended_at")
 
 
 @admin.register(DesignatedGP)
-class DesignatedGPAdmin(ReadOnlyAdmin):
-    list_display = ("patient", "professional", "designated_at")
+class DesignatedGPAdmin(MetadataOnlyAdmin):
+    list_display = ("id", "designated_at")
 
 
 @admin.register(Share)
-class ShareAdmin(ReadOnlyAdmin):
-    list_display = ("patient", "professional", "section", "expires_at", "revoked_at")
+class ShareAdmin(MetadataOnlyAdmin):
+    list_display = ("id", "created_at", "expires_at", "revoked_at")
 
 
 @admin.register(Block)
-class BlockAdmin(ReadOnlyAdmin):
-    list_display = ("patient", "professional", "created_at")
+class BlockAdmin(MetadataOnlyAdmin):
+    list_display = ("id", "created_at")
 
 
 @admin.register(EmergencyAccess)
-class EmergencyAccessAdmin(ReadOnlyAdmin):
-    list_display = ("patient", "professional", "started_at", "expires_at", "notified_at")
+class EmergencyAccessAdmin(MetadataOnlyAdmin):
+    list_display = ("id", "started_at", "expires_at", "notified_at")
 
 
 @admin.register(ConsentSettings)
-class ConsentSettingsAdmin(ReadOnlyAdmin):
-    list_display = ("patient", "refuses_emergency_access")
+class ConsentSettingsAdmin(MetadataOnlyAdmin):
+    list_display = ("id", "refuses_emergency_access")
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(ReadOnlyAdmin):
-    list_display = ("at", "actor_label", "role", "basis", "action", "what", "patient")
+class AccessLogAdmin(MetadataOnlyAdmin):
+    list_display = ("id", "at", "role", "basis", "action")
     list_filter = ("role", "basis", "action")
 
 
 @admin.register(CarerGrant)
-class CarerGrantAdmin(ReadOnlyAdmin):
-    list_display = ("patient", "invited_email", "carer", "can_write", "expires_at", "revoked_at")
-    exclude = ("token_hash",)
+class CarerGrantAdmin(MetadataOnlyAdmin):
+    list_display = ("id", "created_at", "accepted_at", "expires_at", "revoked_at")
 
 
 class GuardianshipAddForm(forms.ModelForm[Guardianship]):

@@ -38,6 +38,8 @@ PAGE_LABELS: dict[str, Any] = {
     "history": _("Historique des accès"),
     "record": _("Dossier"),
     "deletion": _("Demande de suppression du dossier"),
+    "care_relationship": _("Déclaration d’une relation de soins"),
+    "upload": _("Dépôt de document"),
 }
 EMERGENCY_PREFIX = "emergency:"
 

@@ -27,6 +27,11 @@ class CareRelationship(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Declared by the professional alone, attesting the patient's consent: the
+    # patient is told at once and may end it (and block the professional).
+    declared_by_professional = models.BooleanField(default=False)
+    # The patient's notice of a declared relationship, claimed once.
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("relation de soins")
@@ -41,7 +46,8 @@ class CareRelationship(models.Model):
         indexes = [models.Index(fields=["professional", "ended_at"])]
 
     def __str__(self) -> str:
-        return f"{self.professional} → {self.patient}"
+        # Its own id only: naming both sides would reveal care (admin, logs).
+        return f"{self._meta.verbose_name} {self.pk}"
 
 
 class DesignatedGP(models.Model):
@@ -54,6 +60,9 @@ class DesignatedGP(models.Model):
         "accounts.Professional", on_delete=models.PROTECT, related_name="gp_of"
     )
     designated_at = models.DateTimeField(default=timezone.now)
+    # Designated by a legal guardian acting for the minor: such a basis never
+    # reaches what is kept confidential from the guardians.
+    designated_by_guardian = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("médecin traitant")
@@ -61,7 +70,7 @@ class DesignatedGP(models.Model):
         indexes = [models.Index(fields=["professional"])]
 
     def __str__(self) -> str:
-        return f"{self.professional} — GP of {self.patient_id}"
+        return f"{self._meta.verbose_name} {self.pk}"
 
 
 class Share(models.Model):
@@ -76,6 +85,9 @@ class Share(models.Model):
     expires_at = models.DateTimeField(_("jusqu’au"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Granted by a legal guardian acting for the minor: never reaches what is
+    # kept confidential from the guardians.
+    granted_by_guardian = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("partage")
@@ -90,7 +102,7 @@ class Share(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.patient_id} → {self.professional_id} ({self.section or '*'})"
+        return f"{self._meta.verbose_name} {self.pk}"
 
     @property
     def is_active(self) -> bool:
@@ -115,7 +127,7 @@ class Block(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.patient_id} blocks {self.professional_id}"
+        return f"{self._meta.verbose_name} {self.pk}"
 
 
 class ProfessionVisibility(models.Model):
@@ -169,7 +181,7 @@ class EmergencyAccess(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.professional_id} → {self.patient_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+        return f"{self._meta.verbose_name} {self.pk}"
 
 
 class ConsentSettings(models.Model):
@@ -190,6 +202,8 @@ class ConsentSettings(models.Model):
 
 class AccessBasis(models.TextChoices):
     CARE_RELATIONSHIP = "care", _("Relation de soins")
+    # A care relationship the professional declared alone (attesting consent).
+    CARE_DECLARED = "care_declared", _("Relation de soins déclarée par le professionnel")
     DESIGNATED_GP = "gp", _("Médecin traitant")
     SHARE = "share", _("Partage accordé par le patient")
     EMERGENCY = "emergency", _("Accès en urgence")
@@ -199,6 +213,9 @@ class AccessBasis(models.TextChoices):
     # The holder's own act on the record's life (closing, reopening): the only
     # rows about the patient themself, so the history shows who closed it.
     HOLDER = "holder", _("Titulaire du dossier")
+    # An admin opened a quarantined upload to decide on it, having typed a reason
+    # (kept on the upload, not here).
+    QUARANTINE_REVIEW = "quarantine", _("Contrôle d’un dépôt en quarantaine")
 
 
 class AccessAction(models.TextChoices):
@@ -212,6 +229,9 @@ class AccessAction(models.TextChoices):
 # ``AccessLog.what`` of an emergency opening; ``object_id`` is the EmergencyAccess,
 # which holds the reason (free clinical text kept out of the log).
 EMERGENCY_WHAT = "emergency"
+# ``AccessLog.what`` of a care relationship a professional declared; ``object_id``
+# is the CareRelationship.
+CARE_DECLARATION_WHAT = "care_relationship"
 
 
 class AccessLog(models.Model):
@@ -237,7 +257,8 @@ class AccessLog(models.Model):
         indexes = [models.Index(fields=["patient", "-at"])]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.what}"
+        # Not who nor what (a section, a document): with the patient, that is health data.
+        return f"{self._meta.verbose_name} {self.pk} ({self.at:%Y-%m-%d %H:%M})"
 
 
 class CarerGrant(models.Model):
@@ -280,7 +301,7 @@ class CarerGrant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.patient_id} → {self.carer_id or self.invited_email}"
+        return f"{self._meta.verbose_name} {self.pk}"
 
     @property
     def status(self) -> str:

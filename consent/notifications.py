@@ -12,7 +12,13 @@ from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from consent.models import CarerGrant, EmergencyAccess, Guardianship, GuardianshipEnd
+from consent.models import (
+    CareRelationship,
+    CarerGrant,
+    EmergencyAccess,
+    Guardianship,
+    GuardianshipEnd,
+)
 from messpace.accounts.models import User
 from messpace.mail import notice_email
 from records.models import Patient
@@ -48,6 +54,45 @@ def emergency_access_notify(*, grant_id: int) -> bool:
                 render_to_string("emails/emergency_access_body.html", context), "text/html"
             )
         # A failed send raises and rolls the claim back, so a retry can send it.
+        message.send()
+    return True
+
+
+def care_relationship_notify(*, relationship_id: int) -> bool:
+    """Tell the patient once that a professional declared a care relationship with
+    them, with a link to end it and block that professional; safe to run twice.
+
+    The notice names the professional and the date, nothing about health, and
+    not their profession or specialty (which could say what care is given).
+    It goes where the emergency notices go: the record's contact address, or
+    the patient's login. Claimed with a conditional update; a failed send
+    rolls the claim back for the retry. A relationship ended meanwhile gets
+    no notice.
+    """
+    with transaction.atomic():
+        claimed = CareRelationship.objects.filter(
+            pk=relationship_id,
+            notified_at__isnull=True,
+            ended_at__isnull=True,
+            declared_by_professional=True,
+        ).update(notified_at=timezone.now())
+        if not claimed:
+            return False
+        relationship = CareRelationship.objects.select_related(
+            "patient__user", "professional__user"
+        ).get(pk=relationship_id)
+        patient = relationship.patient
+        email = patient.email or (patient.user.email if patient.user else "")
+        if not email:
+            return False
+        path = reverse("consent:care_refuse", args=[relationship.pk])
+        context = {
+            "professional_name": relationship.professional.display_name,
+            "started_at": relationship.started_at,
+            "site_name": settings.MESSPACE_SITE_NAME,
+            "link": settings.MESSPACE_SITE_URL.rstrip("/") + path,
+        }
+        message = notice_email("care_relationship_declared", context, email)
         message.send()
     return True
 

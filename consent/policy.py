@@ -82,6 +82,12 @@ class RecordAccess:
     their guardians and carers, and the designated GP; ``sees_guardian_confidential``
     is false for guardians and carers, who never see what a professional or the
     minor (aged 15 or more) kept from the family.
+
+    ``confidential_kinds`` narrows, for a professional, the items kept
+    confidential from the guardians to the kinds reached by a basis that does
+    not come from a guardian (a share the minor granted, a GP the guardians did
+    not designate, emergency access); ``None`` means every kind the actor sees.
+    A professional always sees what they wrote themself.
     """
 
     actor: User
@@ -94,6 +100,7 @@ class RecordAccess:
     # End of a time-limited basis (emergency access), for the record header.
     expires_at: dt.datetime | None = None
     sees_guardian_confidential: bool = True
+    confidential_kinds: frozenset[str] | None = None
 
     @property
     def is_self(self) -> bool:
@@ -129,6 +136,8 @@ class RecordAccess:
         qs = manager.filter(patient=self.patient)
         if not self.sees_guardian_confidential:
             qs = qs.filter(confidential_from_guardians=False)
+        elif self.confidential_kinds is not None:
+            qs = qs.filter(self._confidential_q(_entry_kind_q(model, self.confidential_kinds)))
         if self.kinds is None:
             return qs
         if model is Condition:
@@ -152,10 +161,19 @@ class RecordAccess:
         except model.DoesNotExist as exc:
             raise Http404 from exc
 
+    def _confidential_q(self, reached: Q) -> Q:
+        """Rows not kept from the guardians, or kept but written by the actor, or of a
+        kind reached by a basis that does not come from a guardian."""
+        return Q(confidential_from_guardians=False) | Q(author_id=self.actor.pk) | reached
+
     def timeline(self) -> QuerySet[TimelineEvent]:
         qs = TimelineEvent.objects.filter(patient=self.patient, deleted=False)
         if not self.sees_guardian_confidential:
             qs = qs.filter(confidential_from_guardians=False)
+        elif self.confidential_kinds is not None:
+            qs = qs.filter(
+                self._confidential_q(Q(visibility_kind__in=sorted(self.confidential_kinds)))
+            )
         if self.kinds is None:
             return qs
         qs = qs.filter(visibility_kind__in=sorted(self.kinds))
@@ -169,12 +187,13 @@ class RecordAccess:
         qs = Document.live.filter(patient=self.patient)
         if not self.sees_guardian_confidential:
             qs = qs.filter(confidential_from_guardians=False)
+        elif self.confidential_kinds is not None:
+            qs = qs.filter(
+                self._confidential_q(Q(doc_type__in=_doc_types(self.confidential_kinds)))
+            )
         if self.kinds is None:
             return qs
-        doc_types = sorted(
-            k[len(DOC_KIND_PREFIX) :] for k in self.kinds if k.startswith(DOC_KIND_PREFIX)
-        )
-        qs = qs.filter(doc_type__in=doc_types)
+        qs = qs.filter(doc_type__in=_doc_types(self.kinds))
         if not self.sees_hidden:
             qs = qs.filter(Q(hidden_from_professionals=False) | Q(author_id=self.actor.pk))
         return qs
@@ -187,6 +206,35 @@ class RecordAccess:
 
     def sees_documents(self) -> bool:
         return self.kinds is None or any(k.startswith(DOC_KIND_PREFIX) for k in self.kinds)
+
+    def may_deposit(self) -> bool:
+        """May add a document to this record, by any door (pages, API, the service
+        itself): may write, and sees documents."""
+        return self.can_write and self.sees_documents()
+
+    def may_delete_document(self, document: Document) -> bool:
+        """The patient (or a guardian acting as them) deletes a live document of this
+        record deposited from the patient's side (patient, guardian or carer); a
+        professional's document may be hidden, never deleted."""
+        return (
+            self.acts_as_patient
+            and self.can_write
+            and document.patient_id == self.patient.pk
+            and document.deleted_at is None
+            and document.author_kind in {"patient", GUARDIAN_ROLE, CARER_ROLE}
+        )
+
+    def may_replace_document(self, document: Document) -> bool:
+        """A professional who may deposit publishes a new version of a live document
+        of this record that they authored, from its current version."""
+        return (
+            self.role == "professional"
+            and self.may_deposit()
+            and document.patient_id == self.patient.pk
+            and document.deleted_at is None
+            and document.is_current
+            and document.author_id == self.actor.pk
+        )
 
     def may_modify(self, entry: Entry) -> bool:
         """Patients (and their guardians) edit what the patient, a guardian or a
@@ -214,6 +262,27 @@ class RecordAccess:
             what=what[:120],
             object_id=object_id,
         )
+
+
+def _doc_types(kinds: Iterable[str]) -> list[str]:
+    """The document types among item kinds (``doc_<code>``)."""
+    return sorted(k[len(DOC_KIND_PREFIX) :] for k in kinds if k.startswith(DOC_KIND_PREFIX))
+
+
+def _entry_kind_q(model: type[Entry], kinds: frozenset[str]) -> Q:
+    """The entries of ``model`` whose item kind is among ``kinds``: conditions are
+    split between general and mental health (ICD-10 chapter F)."""
+    nothing = Q(pk__in=[])
+    if model is Condition:
+        general, mental = ItemKind.CONDITION in kinds, ItemKind.MENTAL_HEALTH in kinds
+        if general and mental:
+            return Q()
+        if general:
+            return ~Q(icd10_code__istartswith=MENTAL_HEALTH_PREFIX)
+        if mental:
+            return Q(icd10_code__istartswith=MENTAL_HEALTH_PREFIX)
+        return nothing
+    return Q() if model.section in kinds else nothing
 
 
 def _actor_label(user: User) -> str:
@@ -367,44 +436,81 @@ def professional_record_access(user: User, patient_id: int) -> RecordAccess:
 
     Three queries whatever the record's size or the number of grants: the
     patient with one EXISTS per basis, the profession's matrix, and (for a
-    share limited to some sections) the shared sections.
+    share) the shared sections and who granted them.
+
+    What a legal guardian granted (a share, the designated GP) never reaches
+    the items kept confidential from the guardians: those are seen only
+    through a basis that does not come from a guardian (a share the minor
+    granted, a GP the guardians did not designate, emergency access), or by
+    their own author (``RecordAccess.confidential_kinds``). A care relationship
+    the professional declared alone comes from nobody's choice in the record,
+    and reaches them neither.
     """
     if not user.is_authenticated or not user.is_professional:
         raise Http404
     professional = user.professional
     now = timezone.now()
     b = _basis_subqueries(professional, now)
+    pk = OuterRef("pk")
+    extra = {
+        "gp_by_guardian": Exists(
+            DesignatedGP.objects.filter(
+                patient_id=pk, professional=professional, designated_by_guardian=True
+            )
+        ),
+        "care_declared": Exists(
+            CareRelationship.objects.filter(
+                patient_id=pk,
+                professional=professional,
+                ended_at__isnull=True,
+                declared_by_professional=True,
+            )
+        ),
+    }
     patient = (
         Patient.objects.select_related("record")
         .filter(pk=patient_id, record__state=RecordState.ACTIVE)
         .exclude(user_id=user.pk)
-        .annotate(**b)
+        .annotate(**b, **extra)
         .first()
     )
     if patient is None:
         raise Http404
-    flags = {name: getattr(patient, name) for name in b}
+    flags = {name: getattr(patient, name) for name in (*b, *extra)}
     if flags["is_blocked"] and not flags["in_emergency"]:
         raise Http404
-    kinds = visible_kinds(professional.profession)
+    matrix = visible_kinds(professional.profession)
+    kinds = matrix
     shared_kinds: frozenset[str] | None = None
+    # Item kinds where what is kept from the guardians is seen (a basis not theirs).
+    reached: set[str] = set()
     if flags["has_share"] and not flags["is_blocked"]:
-        sections = set(
+        grants = list(
             Share.objects.filter(
                 patient=patient, professional=professional, revoked_at__isnull=True
             )
             .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-            .values_list("section", flat=True)
+            .values_list("section", "granted_by_guardian")
         )
+        sections = {section for section, _by_guardian in grants}
         if "" not in sections:
-            shared_kinds = kinds & expand_sections(sections)
+            shared_kinds = matrix & expand_sections(sections)
+        own = {section for section, by_guardian in grants if not by_guardian}
+        if own:
+            reached |= matrix if "" in own else matrix & expand_sections(own)
+    if flags["in_emergency"]:
+        reached |= matrix
+    if flags["is_gp"] and not flags["gp_by_guardian"] and not flags["is_blocked"]:
+        reached |= matrix
     # The basis that gives the widest access wins; a block leaves emergency only.
     if flags["is_blocked"]:
         basis = AccessBasis.EMERGENCY
     elif flags["is_gp"]:
         basis = AccessBasis.DESIGNATED_GP
     elif flags["in_care"]:
-        basis = AccessBasis.CARE_RELATIONSHIP
+        basis = (
+            AccessBasis.CARE_DECLARED if flags["care_declared"] else AccessBasis.CARE_RELATIONSHIP
+        )
     elif flags["has_share"] and (shared_kinds is None or not flags["in_emergency"]):
         basis = AccessBasis.SHARE
         if shared_kinds is not None:
@@ -423,6 +529,7 @@ def professional_record_access(user: User, patient_id: int) -> RecordAccess:
             .values_list("expires_at", flat=True)
             .first()
         )
+    confidential = frozenset(reached & kinds)
     return RecordAccess(
         actor=user,
         patient=patient,
@@ -432,6 +539,7 @@ def professional_record_access(user: User, patient_id: int) -> RecordAccess:
         kinds=kinds,
         sees_hidden=basis == AccessBasis.DESIGNATED_GP,
         expires_at=expires_at,
+        confidential_kinds=None if confidential == kinds else confidential,
     )
 
 

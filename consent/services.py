@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consent.models import (
+    CARE_DECLARATION_WHAT,
     EMERGENCY_WHAT,
     AccessAction,
     AccessBasis,
@@ -49,7 +50,7 @@ E = TypeVar("E", bound=Entry)
 # Who may be a designated GP (médecin traitant) and who may break the glass.
 GP_PROFESSIONS = frozenset({Profession.GENERAL_PRACTITIONER, Profession.SPECIALIST})
 EMERGENCY_PROFESSIONS = frozenset({Profession.EMERGENCY_PHYSICIAN})
-EMERGENCY_DURATION = dt.timedelta(hours=getattr(settings, "MESSPACE_EMERGENCY_HOURS", 24))
+EMERGENCY_DURATION = dt.timedelta(hours=settings.MESSPACE_EMERGENCY_HOURS)
 
 
 def _require_self(access: RecordAccess) -> None:
@@ -68,7 +69,11 @@ def designated_gp_set(*, access: RecordAccess, professional: Professional) -> De
     with transaction.atomic():
         gp, _created = DesignatedGP.objects.update_or_create(
             patient=access.patient,
-            defaults={"professional": professional, "designated_at": timezone.now()},
+            defaults={
+                "professional": professional,
+                "designated_at": timezone.now(),
+                "designated_by_guardian": access.basis == AccessBasis.GUARDIAN,
+            },
         )
     return gp
 
@@ -92,8 +97,13 @@ def care_relationship_end(*, access: RecordAccess, relationship_id: int) -> None
 def care_relationship_declare(
     *, professional: Professional, patient: Patient, declared_by: User
 ) -> CareRelationship:
-    """A professional who sees the patient records the relationship, with the
-    patient's consent (the caller has checked it). Idempotent."""
+    """A professional who sees the patient records the relationship, attesting the
+    patient's consent (the caller has had them tick it). Idempotent.
+
+    Declared by the professional alone: the declaration is written in the
+    record's access history, and the patient gets a notice at once (no health
+    content) whose link lets them end it and block the professional in one step.
+    """
     if Block.objects.filter(patient=patient, professional=professional).exists():
         # Same answer as an unknown patient: a block is not to be revealed.
         raise Http404
@@ -104,13 +114,58 @@ def care_relationship_declare(
         return existing
     try:
         with transaction.atomic():
-            return CareRelationship.objects.create(
-                patient=patient, professional=professional, created_by=declared_by
+            relationship = CareRelationship.objects.create(
+                patient=patient,
+                professional=professional,
+                created_by=declared_by,
+                declared_by_professional=True,
             )
+            AccessLog.objects.create(
+                patient=patient,
+                actor=declared_by,
+                actor_label=f"{professional.display_name}, {professional.title}",
+                role="professional",
+                basis=AccessBasis.CARE_DECLARED,
+                action=AccessAction.WRITE,
+                what=CARE_DECLARATION_WHAT,
+                object_id=relationship.pk,
+            )
+            transaction.on_commit(lambda: _notify_care_declared(relationship.pk))
+            return relationship
     except IntegrityError:  # a concurrent declaration won
         return CareRelationship.objects.get(
             patient=patient, professional=professional, ended_at__isnull=True
         )
+
+
+def _notify_care_declared(relationship_id: int) -> None:
+    from consent.tasks import care_relationship_notify
+
+    care_relationship_notify.delay(relationship_id)
+
+
+def care_relationship_refuse(*, access: RecordAccess, relationship_id: int) -> Block:
+    """The patient (or a guardian) ends a care relationship a professional declared
+    and blocks that professional, in one step; 404 if it is not theirs.
+
+    Refused, with nothing changed, when the professional is the designated GP
+    (who must be changed before being blocked): the relationship can still be
+    ended on its own.
+    """
+    _require_self(access)
+    relationship = (
+        CareRelationship.objects.select_related("professional")
+        .filter(pk=relationship_id, patient=access.patient, ended_at__isnull=True)
+        .first()
+    )
+    if relationship is None:
+        raise Http404
+    with transaction.atomic():
+        block = block_add(access=access, professional=relationship.professional)
+        CareRelationship.objects.filter(pk=relationship.pk, ended_at__isnull=True).update(
+            ended_at=timezone.now()
+        )
+    return block
 
 
 def share_grant(
@@ -148,6 +203,7 @@ def share_grant(
                 section=section,
                 expires_at=expires_at,
                 created_at=now,
+                granted_by_guardian=access.basis == AccessBasis.GUARDIAN,
             )
             for section in (sorted(set(sections)) or [""])
         )

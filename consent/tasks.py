@@ -29,6 +29,12 @@ def emergency_access_notify(grant_id: int) -> None:
     notifications.emergency_access_notify(grant_id=grant_id)
 
 
+@shared_task(**MAIL_TASK)
+def care_relationship_notify(relationship_id: int) -> None:
+    """Tell the patient a professional declared a care relationship (no health content)."""
+    notifications.care_relationship_notify(relationship_id=relationship_id)
+
+
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def guardianships_end_at_majority() -> int:
     """Daily (beat): end guardianships at the 18th birthday, then announce each."""

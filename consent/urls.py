@@ -10,6 +10,7 @@ urlpatterns = [
     path("medecin-traitant/", views.gp_set, name="gp_set"),
     path("medecin-traitant/retirer/", views.gp_clear, name="gp_clear"),
     path("relations-de-soins/<int:pk>/fin/", views.care_end, name="care_end"),
+    path("relations-de-soins/<int:pk>/refuser/", views.care_refuse, name="care_refuse"),
     path("partages/", views.share_grant, name="share_grant"),
     path("partages/<int:professional_id>/revoquer/", views.share_revoke, name="share_revoke"),
     path("blocages/", views.block_add, name="block_add"),

@@ -1,65 +1,84 @@
-"""Admin of deposits: the quarantine, where admins release or delete refused uploads.
+"""Admin of deposits and documents: technical metadata only, and the quarantine review.
 
-Contents are never shown here (they are encrypted and the admin is not a
-reader of health data): only metadata, the state and the reason.
+The lists and change pages show what an operator needs and nothing of the
+care: ids, states, sizes, file types (kind and MIME, never the clinical
+document type), dates. No title, file name, author, patient or text, and no
+search but by id. An admin who must decide on a quarantined upload opens its
+review page (``<id>/examiner/``), types why, and only then sees what is needed
+to decide (title, declared type, depositor, patient, the quarantine reason),
+with the release and discard buttons; each opening is written to the
+patient's access history (``documents.services.upload_review_open``).
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from documents import services
 from documents.models import Document, Upload, UploadState
 
 
+class QuarantineReviewForm(forms.Form):
+    """The reason for opening a quarantined upload; its rules are the service's."""
+
+    reason = forms.CharField(
+        label=_("Motif du contrôle"),
+        required=False,
+        max_length=services.REVIEW_REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_(
+            "Pourquoi vous devez voir ce dépôt (10 caractères au moins). Le motif est "
+            "conservé avec le dépôt ; l’ouverture est inscrite dans l’historique des accès "
+            "du patient."
+        ),
+    )
+
+
+REVIEW_URL_NAME = "documents_upload_review"
+
+
 @admin.register(Upload)
 class UploadAdmin(admin.ModelAdmin[Upload]):
     list_display = (
+        "id",
         "created_at",
-        "title",
-        "doc_type",
-        "patient",
-        "depositor",
         "state",
         "reason_code",
-        "attempts",
-    )
-    list_filter = ("state", "reason_code", "doc_type")
-    search_fields = ("title", "filename", "patient__nir", "depositor__email", "source_id")
-    fields = (
-        "id",
-        "patient",
-        "depositor",
-        "depositor_kind",
-        "doc_type",
-        "title",
-        "act_date",
-        "author_label",
-        "source_system",
-        "source_id",
-        "filename",
         "declared_mime",
         "size",
-        "sha256",
+        "attempts",
+        "processed_at",
+        "review_link",
+    )
+    list_filter = ("state", "reason_code")
+    search_fields = ("id__exact",)
+    fields = (
+        "id",
         "state",
         "reason_code",
-        "reason",
+        "declared_mime",
+        "size",
         "attempts",
+        "created_at",
         "claimed_at",
         "processed_at",
-        "released_by",
         "released_at",
-        "created_at",
+        "reviewed_at",
+        "review_link",
     )
     readonly_fields = fields
-    actions = ("release", "discard")
+    actions = None
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -67,41 +86,112 @@ class UploadAdmin(admin.ModelAdmin[Upload]):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description=_("Libérer de la quarantaine (traiter à nouveau)"))
-    def release(self, request: HttpRequest, queryset: QuerySet[Upload]) -> None:
-        done = 0
-        for upload in queryset.filter(state=UploadState.QUARANTINED):
-            try:
-                services.upload_release(upload=upload, by=request.user)  # type: ignore[arg-type]
-            except ValidationError as exc:
-                self.message_user(
-                    request, f"{upload.title} : {' '.join(exc.messages)}", messages.ERROR
-                )
-            else:
-                done += 1
-        self.message_user(
-            request,
-            ngettext("%(n)d dépôt libéré.", "%(n)d dépôts libérés.", done) % {"n": done},
+    def get_urls(self) -> list[URLPattern]:
+        # Before the defaults, whose "<path:object_id>/" would take it.
+        view = self.admin_site.admin_view(self.review_view)
+        return [
+            path("<uuid:upload_id>/examiner/", view, name=REVIEW_URL_NAME),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("contrôle"))
+    def review_link(self, obj: Upload) -> str:
+        if obj.state != UploadState.QUARANTINED:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse(f"admin:{REVIEW_URL_NAME}", args=[obj.pk]),
+            _("Examiner ce dépôt"),
         )
 
-    @admin.action(description=_("Supprimer les dépôts en quarantaine"))
-    def discard(self, request: HttpRequest, queryset: QuerySet[Upload]) -> None:
-        count = 0
-        for upload in queryset.filter(state=UploadState.QUARANTINED):
-            services.upload_discard(upload=upload)
-            count += 1
-        self.message_user(
-            request,
-            ngettext("%(n)d dépôt supprimé.", "%(n)d dépôts supprimés.", count) % {"n": count},
-        )
+    def review_view(self, request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
+        """GET: the reason form, nothing of the upload. POST a reason: the upload's
+        contents and the decision buttons (logged). POST a decision: act, if this
+        admin opened it a moment ago."""
+        upload = Upload.objects.filter(pk=upload_id, state=UploadState.QUARANTINED).first()
+        if upload is None:
+            raise Http404
+        if not self.has_change_permission(request, upload):
+            raise PermissionDenied
+        user = request.user
+        form = QuarantineReviewForm()
+        opened: Upload | None = None
+        refusal = ""
+        decision = request.POST.get("decision") if request.method == "POST" else None
+        if decision in {"release", "discard"}:
+            try:
+                services.upload_review_decide(
+                    upload=upload,
+                    by=user,  # type: ignore[arg-type]
+                    release=decision == "release",
+                )
+            except PermissionDenied as exc:
+                refusal = str(exc)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+                return redirect(reverse(f"admin:{REVIEW_URL_NAME}", args=[upload.pk]))
+            else:
+                done = (
+                    _("Dépôt libéré : il va être traité à nouveau.")
+                    if decision == "release"
+                    else _("Dépôt supprimé.")
+                )
+                self.log_change(request, upload, str(done))
+                self.message_user(request, done, messages.SUCCESS)
+                return redirect(reverse("admin:documents_upload_changelist"))
+        elif request.method == "POST":
+            form = QuarantineReviewForm(request.POST)
+            if form.is_valid():
+                try:
+                    opened = services.upload_review_open(
+                        upload=upload,
+                        by=user,  # type: ignore[arg-type]
+                        reason=form.cleaned_data["reason"],
+                    )
+                except ValidationError as exc:
+                    for message in exc.messages:
+                        form.add_error("reason", message)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Contrôle d’un dépôt en quarantaine"),
+            "upload": upload,
+            "opened": opened,
+            "depositor": _depositor_label(opened) if opened is not None else "",
+            "form": form,
+            "refusal": refusal,
+            "has_view_permission": self.has_view_permission(request),
+            "may_release": opened is not None and opened.reason_code != "malware",
+        }
+        return TemplateResponse(request, "admin/documents/upload/review.html", context)
+
+
+def _depositor_label(upload: Upload) -> str:
+    user = upload.depositor
+    if user.is_professional:
+        professional = user.professional
+        return f"{professional.display_name}, {professional.title} (RPPS {professional.rpps})"
+    return f"{user.get_full_name() or user.email} ({upload.get_depositor_kind_display()})"
 
 
 @admin.register(Document)
 class DocumentAdmin(admin.ModelAdmin[Document]):
-    list_display = ("created_at", "title", "doc_type", "kind", "patient", "version", "is_current")
-    list_filter = ("doc_type", "kind", "is_current")
-    search_fields = ("title", "patient__nir", "source_id")
-    exclude = ("wrapped_key", "search_terms", "text_blob", "preview_blob")
+    list_display = ("id", "created_at", "kind", "mime", "size", "version", "is_current")
+    list_filter = ("kind", "is_current")
+    search_fields = ("id__exact",)
+    fields = (
+        "id",
+        "kind",
+        "mime",
+        "size",
+        "page_count",
+        "version",
+        "is_current",
+        "created_at",
+        "notified_at",
+        "deleted_at",
+    )
+    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -2,7 +2,8 @@
 
 Authenticated by a per-professional token (``Authorization: Token …``) or the
 session. The patient is named by INS and birth date; without a basis of
-access the answer is the same 404 as for an unknown patient.
+access, or with one that may not deposit (``RecordAccess.may_deposit``, the
+rule of the pages too), the answer is the same 404 as for an unknown patient.
 """
 
 from __future__ import annotations
@@ -138,18 +139,24 @@ class DocumentDepositView(APIView):
         try:
             if patient is None:
                 raise Http404
-            return professional_record_access(request.user, patient.pk)  # type: ignore[arg-type]
+            access = professional_record_access(request.user, patient.pk)  # type: ignore[arg-type]
+            if not access.may_deposit():
+                raise Http404
         except Http404 as exc:
-            # One answer for unknown, unreachable or blocked: nothing to enumerate.
+            # One answer for unknown, unreachable, blocked or no deposit allowed:
+            # nothing to enumerate.
             raise NotFound(_("Aucun dossier ne correspond à ces informations.")) from exc
+        return access
 
 
 class UploadStatusView(APIView):
-    """GET: where a deposit stands (its depositor only; anyone else gets 404)."""
+    """GET: where a deposit stands, for its depositor while they still may deposit
+    into that record (a share revoked or a block since: 404, as for anyone else)."""
 
     permission_classes = [IsAuthenticated]
 
     def get(self, request: Request, upload_id: uuid.UUID) -> Response:
+        missing = NotFound(_("Dépôt introuvable."))
         upload = (
             Upload.objects.select_related("document")
             .filter(pk=upload_id, depositor_id=request.user.pk)
@@ -157,5 +164,11 @@ class UploadStatusView(APIView):
             .first()
         )
         if upload is None:
-            raise NotFound(_("Dépôt introuvable."))
+            raise missing
+        try:
+            access = professional_record_access(request.user, upload.patient_id)  # type: ignore[arg-type]
+        except Http404 as exc:
+            raise missing from exc
+        if not access.may_deposit():
+            raise missing
         return Response(_upload_payload(request, upload))

@@ -10,6 +10,7 @@ wrapped data keys and a blind search index.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -27,6 +28,10 @@ DOC_KIND_PREFIX = "doc_"
 
 def visibility_kind_of(doc_type: str) -> str:
     return f"{DOC_KIND_PREFIX}{doc_type}"
+
+
+# How long after opening a quarantined upload's contents its reviewer may decide on it.
+REVIEW_VALIDITY = dt.timedelta(minutes=30)
 
 
 class UploadState(models.TextChoices):
@@ -76,6 +81,14 @@ class Upload(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     released_at = models.DateTimeField(null=True, blank=True)
+    # The last quarantine review: the admin who opened this upload's contents, when,
+    # and the reason they typed (free text: kept here, erased with the record, never
+    # in the append-only access log, which records each opening).
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_reason = models.CharField(_("motif du contrôle"), max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -83,11 +96,14 @@ class Upload(models.Model):
         verbose_name_plural = _("dépôts")
         ordering = ["-created_at"]
         constraints = [
-            # The same bytes for the same patient are one deposit, however often sent.
+            # The same bytes from the same depositor for the same patient are one
+            # deposit, however often sent. Not per patient alone: someone else's
+            # identical deposit that this depositor may not see must not be revealed
+            # by refusing theirs (see ``services.document_deposit``).
             models.UniqueConstraint(
-                fields=["patient", "sha256"],
+                fields=["patient", "depositor", "sha256"],
                 condition=~Q(state="deleted"),
-                name="upload_once_per_patient_content",
+                name="upload_once_per_depositor_content",
             ),
             # A sender's identifier names one deposit.
             models.UniqueConstraint(
@@ -106,12 +122,21 @@ class Upload(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title} ({self.get_state_display()})"
+        # Ids and state only: this shows in the admin, logs and shells, where
+        # a title (health data) has no place.
+        return f"{self._meta.verbose_name} {self.pk} ({self.get_state_display()})"
 
     @property
     def owner(self) -> str:
         """The vault owner string of this upload's data key."""
         return f"upload:{self.pk}"
+
+    def is_under_review_by(self, user_id: int | None, *, now: dt.datetime | None = None) -> bool:
+        """This admin opened its contents, stating a reason, less than
+        ``REVIEW_VALIDITY`` ago: they may decide on it (release or discard)."""
+        if user_id is None or self.reviewed_by_id != user_id or self.reviewed_at is None:
+            return False
+        return self.reviewed_at >= (now or timezone.now()) - REVIEW_VALIDITY
 
 
 class DocumentKind(models.TextChoices):
@@ -203,7 +228,8 @@ class Document(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        # Not the title (health data): this shows in the admin, logs and shells.
+        return f"{self._meta.verbose_name} {self.pk}"
 
     @property
     def owner(self) -> str:

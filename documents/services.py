@@ -28,8 +28,9 @@ from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from consent.models import AccessAction
+from consent.models import AccessAction, AccessBasis, AccessLog
 from consent.policy import RecordAccess
 from documents import search
 from documents.ingestion.errors import Refused
@@ -56,6 +57,23 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ScannerUnavailable, OSError
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 # Claims of one upload before it is quarantined as crashing its workers.
 MAX_ATTEMPTS = 3
+
+# Refusals of the rules of ``RecordAccess.may_replace_document`` and
+# ``may_delete_document``, in the services and on the pages alike.
+REPLACE_REFUSED = gettext_lazy(
+    "Seul l’auteur d’un document peut en publier une nouvelle version, à partir de la plus récente."
+)
+DELETE_REFUSED = gettext_lazy(
+    "Ce document a été déposé par un professionnel : vous pouvez le masquer, pas le supprimer."
+)
+
+# The quarantine review: a reason of at least this length, and the decision
+# (release or discard) within this time of opening the contents.
+REVIEW_REASON_MIN_LENGTH = 10
+REVIEW_REASON_MAX_LENGTH = 500
+# ``AccessLog.what`` and ``role`` of a quarantine review.
+REVIEW_WHAT = "upload"
+REVIEW_ROLE = "admin"
 
 
 def limits() -> Limits:
@@ -104,13 +122,17 @@ def document_deposit(
 ) -> Deposit:
     """Store a deposit encrypted as received and queue its ingestion.
 
-    Idempotent: the same bytes for the same patient, or the same sender's
-    identifier, answer the existing deposit (``created`` false) instead of a
-    second one; the same identifier with other bytes is refused. Raises
-    ``PermissionDenied`` without write access and ``ValidationError`` (French,
+    Idempotent for its depositor: their own live upload of the same bytes for
+    this patient, or of the same sender's identifier, answers instead of a
+    second one (``created`` false); the same identifier with other bytes is
+    refused. Someone else's upload of the same bytes is reported only when
+    its document is one this depositor may see; otherwise the deposit is
+    theirs, exactly as for new bytes, so that the answer never reveals a
+    document hidden from them. Raises ``PermissionDenied`` unless the access
+    may deposit (``RecordAccess.may_deposit``) and ``ValidationError`` (French,
     per field) on bad input; nothing is stored then.
     """
-    if not access.can_write:
+    if not access.may_deposit():
         raise PermissionDenied
     errors: dict[str, list[str]] = {}
     if doc_type not in DocumentType.values:
@@ -141,10 +163,8 @@ def document_deposit(
     if replaces is not None:
         if replaces.patient_id != access.patient.pk or replaces.deleted_at is not None:
             raise Http404
-        if replaces.author_id != access.actor.pk or access.role != "professional":
-            errors.setdefault("replaces", []).append(
-                _("Seul l’auteur d’un document peut en publier une nouvelle version.")
-            )
+        if not access.may_replace_document(replaces):
+            errors.setdefault("replaces", []).append(str(REPLACE_REFUSED))
     if errors:
         raise ValidationError(errors)
 
@@ -198,10 +218,12 @@ def _max_size_message() -> str:
 def _existing_deposit(
     access: RecordAccess, sha256: str, source_system: str, source_id: str
 ) -> Upload | None:
-    live = Upload.objects.exclude(state=UploadState.DELETED)
+    """The deposit these bytes already are, as far as this depositor may know: their
+    own live upload (same identifier, or same bytes), or the upload of a document of
+    the record they may see. Another's upload they may not see is never answered."""
+    live = Upload.objects.exclude(state=UploadState.DELETED).filter(patient=access.patient)
     if source_id.strip():
         same_source = live.filter(
-            patient=access.patient,
             depositor=access.actor,
             source_system=source_system.strip(),
             source_id=source_id.strip(),
@@ -218,7 +240,20 @@ def _existing_deposit(
                     }
                 )
             return same_source
-    return live.filter(patient=access.patient, sha256=sha256).first()
+    own = live.filter(depositor=access.actor, sha256=sha256).first()
+    if own is not None:
+        return own
+    # Filtered in SQL by the policy: hidden, outside the matrix, kept from the
+    # guardians... such a document is not found, and the deposit goes ahead.
+    seen = (
+        access.documents()
+        .filter(upload__sha256=sha256)
+        .exclude(upload__state=UploadState.DELETED)
+        .select_related("upload")
+        .order_by("pk")
+        .first()
+    )
+    return seen.upload if seen is not None else None
 
 
 def _enqueue(upload_id: uuid.UUID) -> None:
@@ -578,17 +613,12 @@ def document_guardian_confidentiality_set(
 
 def document_delete(*, access: RecordAccess, document: Document) -> None:
     """The patient deletes a document they deposited: the record forgets it and its
-    encrypted contents are erased. Documents from professionals are not theirs to delete."""
-    if not access.acts_as_patient:
-        raise PermissionDenied
+    encrypted contents are erased. Who may is ``RecordAccess.may_delete_document``:
+    documents from professionals are not theirs to delete (``PermissionDenied``)."""
     if document.patient_id != access.patient.pk:
         raise Http404
-    if document.author_kind not in {AuthorKind.PATIENT, AuthorKind.GUARDIAN, AuthorKind.CARER}:
-        raise PermissionDenied(
-            _(
-                "Ce document a été déposé par un professionnel : vous pouvez le masquer, pas le supprimer."
-            )
-        )
+    if not access.may_delete_document(document):
+        raise PermissionDenied(DELETE_REFUSED if access.acts_as_patient else "")
     now = timezone.now()
     with transaction.atomic():
         Document.objects.filter(pk=document.pk, deleted_at__isnull=True).update(
@@ -618,6 +648,77 @@ def upload_release(*, upload: Upload, by: User) -> None:
         )
         if released:
             transaction.on_commit(lambda: _enqueue(upload.pk))
+
+
+def upload_review_open(*, upload: Upload, by: User, reason: str) -> Upload:
+    """An admin opens a quarantined upload's contents to decide on it, stating why.
+
+    The reason (``REVIEW_REASON_MIN_LENGTH`` characters at least) is kept on the
+    upload with who and when, and the opening is written to the patient's access
+    history (basis ``quarantine``, role ``admin``, what ``upload``; never the
+    reason, free text that the append-only log would outlive the record with).
+    Raises ``ValidationError`` (French, field ``reason``) for a missing, short or
+    marked-up reason, ``PermissionDenied`` for a non-staff user, and ``Http404``
+    unless the upload is in quarantine; nothing is written then. Returns the
+    upload with its patient and depositor, for the review page.
+    """
+    if not (by.is_active and by.is_staff):
+        raise PermissionDenied
+    reason = " ".join((reason or "").split())
+    if len(reason) < REVIEW_REASON_MIN_LENGTH:
+        raise ValidationError(
+            {
+                "reason": [
+                    _("Indiquez le motif de ce contrôle (%(n)d caractères au moins).")
+                    % {"n": REVIEW_REASON_MIN_LENGTH}
+                ]
+            }
+        )
+    if len(reason) > REVIEW_REASON_MAX_LENGTH or MARKUP_RE.search(reason):
+        raise ValidationError(
+            {
+                "reason": [
+                    _("Le motif doit faire au plus %(n)d caractères, sans balises HTML.")
+                    % {"n": REVIEW_REASON_MAX_LENGTH}
+                ]
+            }
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        opened = Upload.objects.filter(pk=upload.pk, state=UploadState.QUARANTINED).update(
+            reviewed_by=by, reviewed_at=now, review_reason=reason
+        )
+        if not opened:
+            raise Http404
+        AccessLog.objects.create(
+            patient_id=upload.patient_id,
+            actor=by,
+            actor_label=by.get_full_name() or by.email,
+            role=REVIEW_ROLE,
+            basis=AccessBasis.QUARANTINE_REVIEW,
+            action=AccessAction.READ,
+            what=REVIEW_WHAT,
+        )
+    return Upload.objects.select_related("patient", "depositor__professional").get(pk=upload.pk)
+
+
+def upload_review_decide(*, upload: Upload, by: User, release: bool) -> None:
+    """The reviewer's decision on a quarantined upload: release it (processed again,
+    see ``upload_release``) or discard it (``upload_discard``).
+
+    Only by the admin who opened its contents (``upload_review_open``) less than
+    ``REVIEW_VALIDITY`` ago: ``PermissionDenied`` otherwise, and nothing changes.
+    A release of malware raises ``ValidationError``.
+    """
+    current = Upload.objects.filter(pk=upload.pk).first()
+    if current is None or not current.is_under_review_by(by.pk):
+        raise PermissionDenied(
+            _("Ouvrez d’abord ce dépôt en indiquant le motif du contrôle, puis décidez.")
+        )
+    if release:
+        upload_release(upload=current, by=by)
+    else:
+        upload_discard(upload=current)
 
 
 def upload_discard(*, upload: Upload) -> None:

@@ -210,10 +210,17 @@ def new_data_key(*, owner: str) -> DataKey:
     _check_owner(owner)
     key_id = current_key_id()
     key = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
-    return DataKey(key=key, wrapped=_wrap(key, key_id=key_id, owner=owner), key_id=key_id)
+    return DataKey(key=key, wrapped=wrap_key(key, key_id=key_id, owner=owner), key_id=key_id)
 
 
-def _wrap(data_key: bytes, *, key_id: str, owner: str) -> bytes:
+def wrap_key(data_key: bytes, *, key_id: str, owner: str) -> bytes:
+    """``data_key`` wrapped under master key ``key_id`` for ``owner``, as rows store it.
+
+    :func:`new_data_key` and :func:`rewrap` are the usual ways in; this is for a
+    data key that already exists (an import of keys, a test's rows). Raises
+    ``VaultError`` if ``key_id`` is not configured or ``owner`` is empty.
+    """
+    _check_owner(owner)
     nonce = os.urandom(NONCE_BYTES)
     return nonce + AESGCM(_master_key(key_id)).encrypt(nonce, data_key, _wrap_aad(key_id, owner))
 
@@ -255,7 +262,7 @@ def rewrap(
     data_key = unwrap(wrapped=wrapped, key_id=key_id, owner=owner)
     if key_id == target:
         return bytes(wrapped), key_id
-    return _wrap(data_key, key_id=target, owner=owner), target
+    return wrap_key(data_key, key_id=target, owner=owner), target
 
 
 # --- Contents ----------------------------------------------------------------------------------
@@ -358,3 +365,14 @@ def register_sealed(
 def sealed_models() -> list[SealedModel]:
     """Every registered sealed model, ordered by label (a stable order for rotation runs)."""
     return [_SEALED[label] for label in sorted(_SEALED)]
+
+
+def sealed_registry() -> dict[str, SealedModel]:
+    """The registry itself, ``{model label: entry}``, that :func:`register_sealed` fills.
+
+    Returned live, not copied, so that a test can stand a model of its own
+    alone in it for a while (``monkeypatch.delitem``/``setitem`` put the
+    registry back afterwards). Application code registers through
+    :func:`register_sealed` and reads through :func:`sealed_models`.
+    """
+    return _SEALED

@@ -77,17 +77,14 @@ def pending_counts(
     return counts
 
 
-def _after_batch(entry: vault.SealedModel, batch: int, rewrapped: int) -> None:
-    """Called after each committed batch. A seam for tests (simulated interruption)."""
-
-
 def _rotate_model(
-    entry: vault.SealedModel, *, target: str, batch_size: int
+    entry: vault.SealedModel, *, target: str, batch_size: int, max_batches: int | None = None
 ) -> tuple[int, int, int]:
     """Re-wrap one model's pending rows; returns ``(rewrapped, skipped, batches)``.
 
-    Raises ``VaultError`` naming the row on a key that does not unwrap; the
-    batches committed before it stay done.
+    Stops after ``max_batches`` committed batches when it is given. Raises
+    ``VaultError`` naming the row on a key that does not unwrap; the batches
+    committed before it stay done.
     """
     manager = entry.model._base_manager
     pk_name = entry.model._meta.pk.name
@@ -98,7 +95,7 @@ def _rotate_model(
     )
     rewrapped = skipped = batches = 0
     last_pk: Any = None
-    while True:
+    while max_batches is None or batches < max_batches:
         with transaction.atomic():
             rows_qs = _pending(entry, target).order_by("pk")
             if last_pk is not None:
@@ -132,7 +129,6 @@ def _rotate_model(
         batches += 1
         rewrapped += done
         skipped += len(rows) - done
-        _after_batch(entry, batches, done)
     return rewrapped, skipped, batches
 
 
@@ -142,6 +138,7 @@ def rotate(
     batch_size: int = DEFAULT_BATCH_SIZE,
     models: Sequence[vault.SealedModel] | None = None,
     stdout: Writer | None = None,
+    max_batches: int | None = None,
 ) -> dict[str, int]:
     """Re-wrap every stored data key not under ``to_key_id`` so that it is; returns rows per model.
 
@@ -150,16 +147,28 @@ def rotate(
     own, so an interrupted run keeps its progress and a rerun does only what
     is left. Rows changed concurrently are skipped (and reported), not
     overwritten; a rerun takes them if they are still under an old key.
+    With ``max_batches``, the run stops after that many batches in all (the
+    models not reached yet are left out of the result), as a process stopped at
+    that point would; a rerun does the rest.
     Raises ``VaultError`` on an unknown target or a row whose key does not
     unwrap (an unconfigured key id, altered data), naming it.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1.")
+    if max_batches is not None and max_batches < 1:
+        raise ValueError("max_batches must be at least 1.")
     target = _target(to_key_id)
     result: dict[str, int] = {}
     total_skipped = 0
+    batches_left = max_batches
     for entry in vault.sealed_models() if models is None else models:
-        rewrapped, skipped, batches = _rotate_model(entry, target=target, batch_size=batch_size)
+        if batches_left == 0:
+            break
+        rewrapped, skipped, batches = _rotate_model(
+            entry, target=target, batch_size=batch_size, max_batches=batches_left
+        )
+        if batches_left is not None:
+            batches_left -= batches
         result[entry.label] = rewrapped
         total_skipped += skipped
         if stdout is not None:
@@ -169,8 +178,12 @@ def rotate(
                 line += f" ; {skipped} modifiée(s) entre-temps, laissée(s) pour une relance"
             stdout.write(line + "\n")
     if stdout is not None:
-        summary = f"Terminé : {sum(result.values())} clé(s) réemballée(s) sous {target!r}"
+        stopped = batches_left == 0  # the budget of max_batches is spent: maybe not done
+        summary = "Arrêtée" if stopped else "Terminé"
+        summary += f" : {sum(result.values())} clé(s) réemballée(s) sous {target!r}"
         summary += f" dans {len(result)} modèle(s)."
+        if stopped:
+            summary += f" Limite de {max_batches} lot(s) atteinte : relancez-la pour la suite."
         if total_skipped:
             summary += f" {total_skipped} ligne(s) modifiée(s) pendant la rotation : relancez-la."
         stdout.write(summary + "\n")

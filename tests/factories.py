@@ -1,13 +1,19 @@
-"""factory_boy factories shared by the test suite, the demo data and the benchmarks.
+"""factory_boy factories shared by the test suite and the benchmarks.
 
 Names and addresses come from Faker ``fr_FR``; identifiers are generated valid
-(NIR with its key, RPPS with its Luhn digit).
+(NIR with its key, RPPS with its Luhn digit). The demo data does not use them:
+it writes through the services (``records/management/demo``), so that it runs
+without the development dependencies.
+
+The consent factories write rows as they stand, past the services' checks, for
+a test's setup: a live share, block, guardianship or accepted carer grant.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import secrets
 from typing import Any
 
 import factory
@@ -15,7 +21,9 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum import luhn
 
-from consent.models import CareRelationship
+from consent.models import Block, CareRelationship, CarerGrant, DesignatedGP, Guardianship, Share
+from consent.optout.models import Campaign
+from consent.services import carer_token_hash
 from messpace.accounts.models import Professional, User
 from records.lifecycle.models import Record, RecordState, RecordTransition
 from records.models import Patient
@@ -119,6 +127,80 @@ class CareRelationshipFactory(factory.django.DjangoModelFactory[CareRelationship
     professional = factory.SubFactory(ProfessionalFactory)
     patient = factory.SubFactory(PatientFactory)
     started_at = factory.LazyFunction(timezone.now)
+
+
+class ShareFactory(factory.django.DjangoModelFactory[Share]):
+    """A live share of the whole record (``section`` empty), without end."""
+
+    class Meta:
+        model = Share
+
+    patient = factory.SubFactory(PatientFactory)
+    professional = factory.SubFactory(ProfessionalFactory)
+    section = ""
+    expires_at = None
+
+
+class BlockFactory(factory.django.DjangoModelFactory[Block]):
+    class Meta:
+        model = Block
+
+    patient = factory.SubFactory(PatientFactory)
+    professional = factory.SubFactory(ProfessionalFactory)
+
+
+class DesignatedGPFactory(factory.django.DjangoModelFactory[DesignatedGP]):
+    """The patient's médecin traitant (a general practitioner by default)."""
+
+    class Meta:
+        model = DesignatedGP
+
+    patient = factory.SubFactory(PatientFactory)
+    professional = factory.SubFactory(ProfessionalFactory)
+
+
+class GuardianshipFactory(factory.django.DjangoModelFactory[Guardianship]):
+    """A live legal guardianship of a minor."""
+
+    class Meta:
+        model = Guardianship
+
+    patient = factory.SubFactory(
+        PatientFactory, birth_date=factory.Faker("date_of_birth", minimum_age=2, maximum_age=15)
+    )
+    guardian = factory.SubFactory(UserFactory)
+
+
+class CarerGrantFactory(factory.django.DjangoModelFactory[CarerGrant]):
+    """A carer grant its carer accepted, live for 30 days.
+
+    Only the hash of the invitation's token is stored; pass ``token=`` to know it.
+    """
+
+    class Meta:
+        model = CarerGrant
+
+    class Params:
+        token = factory.LazyFunction(lambda: secrets.token_urlsafe(32))
+
+    patient = factory.SubFactory(PatientFactory)
+    carer = factory.SubFactory(UserFactory)
+    invited_email = factory.SelfAttribute("carer.email")
+    token_hash = factory.LazyAttribute(lambda o: carer_token_hash(o.token))
+    sections = factory.LazyFunction(lambda: ["treatment"])
+    can_write = False
+    expires_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=30))
+    accepted_at = factory.LazyFunction(timezone.now)
+
+
+class CampaignFactory(factory.django.DjangoModelFactory[Campaign]):
+    """An opt-out information campaign in draft, created by a staff user."""
+
+    class Meta:
+        model = Campaign
+
+    name = factory.Sequence(lambda n: f"Campagne {n}")
+    created_by = factory.SubFactory(UserFactory, is_staff=True)
 
 
 def set_record_state(

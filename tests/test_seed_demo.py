@@ -15,16 +15,32 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import models, transaction
 from django.db.models import Count
+from django.http import Http404
 from django.urls import reverse
 from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from pytest_django import DjangoDbBlocker
 
-from consent.models import AccessBasis, AccessLog, CareRelationship, DesignatedGP, Share
-from consent.policy import professional_record_access
+from consent.models import (
+    CARE_DECLARATION_WHAT,
+    AccessBasis,
+    AccessLog,
+    Block,
+    CareRelationship,
+    CarerGrant,
+    DesignatedGP,
+    Share,
+)
+from consent.policy import (
+    carer_record_access,
+    guardian_record_access,
+    own_record_access,
+    professional_record_access,
+)
+from consent.services import block_add, carer_revoke
 from messpace.accounts.models import Profession, Professional, User
 from records.lifecycle.models import Record, RecordState, RecordTransition
-from records.management.demo.base import ACCOUNTS, BACKUP_CODES, PAT_TROIS_INS
+from records.management.demo.base import ACCOUNTS, BACKUP_CODES, DEMO_PASSWORD, PAT_TROIS_INS
 from records.management.demo.campaign import CAMPAIGN_NAME, PEOPLE
 from records.models import (
     SECTION_MODELS,
@@ -36,7 +52,6 @@ from records.models import (
     Treatment,
     Vaccination,
 )
-from tests.factories import DEFAULT_PASSWORD
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("seed_demo")]
 
@@ -100,7 +115,7 @@ def test_second_run_adds_nothing(seeded: Seeded) -> None:
 def test_output_lists_every_account_with_the_shared_password(seeded: Seeded) -> None:
     for output in (seeded.first_output, seeded.second_output):
         assert "http://127.0.0.1:8000/connexion/" in output
-        assert DEFAULT_PASSWORD in output
+        assert DEMO_PASSWORD in output
         for account in ACCOUNTS:
             assert account.email in output
         for code in BACKUP_CODES:
@@ -134,7 +149,7 @@ def test_every_role_has_its_account(seeded: Seeded) -> None:
         assert _user(key).is_patient
     for account in ACCOUNTS:
         user = _user(account.key)
-        assert user.check_password(DEFAULT_PASSWORD)
+        assert user.check_password(DEMO_PASSWORD)
         assert user.requires_two_factor == account.two_factor
 
 
@@ -251,9 +266,10 @@ def test_physiotherapist_sees_only_the_sections_gerard_shared(seeded: Seeded) ->
     access = professional_record_access(physio, gerard.pk)
     assert access.basis == AccessBasis.SHARE
     assert access.kinds == {"handicap", "treatment"}
-    # Julien's record still comes through the care relationship.
+    # Julien's record still comes through the care relationship the physiotherapist
+    # declared (the demo's relationships are made as the app makes them).
     julien = _user("julien").patient
-    assert professional_record_access(physio, julien.pk).basis == AccessBasis.CARE_RELATIONSHIP
+    assert professional_record_access(physio, julien.pk).basis == AccessBasis.CARE_DECLARED
 
 
 def test_gerards_hidden_habit_is_seen_by_his_gp_not_by_his_nurse(seeded: Seeded) -> None:
@@ -281,7 +297,10 @@ def test_professional_writes_are_in_the_access_history(seeded: Seeded) -> None:
     nurse = _user("nurse")
     gerard = _user("gerard").patient
     logged = AccessLog.objects.filter(actor=nurse, patient=gerard, action="write")
-    assert logged.count() == Measure.objects.filter(author=nurse).count() > 0
+    # Her declaration of the care relationship, then each measure she wrote.
+    assert logged.filter(what=CARE_DECLARATION_WHAT).count() == 1
+    measures = logged.exclude(what=CARE_DECLARATION_WHAT)
+    assert measures.count() == Measure.objects.filter(author=nurse).count() > 0
 
 
 def test_backup_codes_work_once_and_a_rerun_restores_them(seeded: Seeded) -> None:
@@ -296,12 +315,37 @@ def test_backup_codes_work_once_and_a_rerun_restores_them(seeded: Seeded) -> Non
 
     urgentiste.refresh_from_db()
     assert match_token(urgentiste, BACKUP_CODES[0]) is not None
-    assert urgentiste.check_password(DEFAULT_PASSWORD)
+    assert urgentiste.check_password(DEMO_PASSWORD)
+
+
+def test_a_rerun_lifts_a_visitors_blocks_and_restores_the_share_and_the_carer(
+    seeded: Seeded,
+) -> None:
+    """GIVEN a visitor who, as Gérard, blocked the physiotherapist (which ends his share)
+    and revoked his carer, and, as Camille, blocked Louis's GP
+    WHEN seed_demo runs again THEN the demo's bases are back."""
+    gerard, camille = _user("gerard"), _user("camille")
+    physio, gp = _user("physio").professional, _user("gp").professional
+    louis = Patient.objects.get(birth_names="MOREAU", given_names="Louis Gabriel")
+    block_add(access=own_record_access(gerard), professional=physio)
+    sophie_grant = CarerGrant.objects.get(patient=gerard.patient, revoked_at__isnull=True)
+    carer_revoke(access=own_record_access(gerard), grant_id=sophie_grant.pk)
+    block_add(access=guardian_record_access(camille, louis.pk), professional=gp)
+    with pytest.raises(Http404):
+        professional_record_access(physio.user, gerard.patient.pk)
+
+    _seed()
+
+    assert not Block.objects.filter(patient__in=[gerard.patient, louis]).exists()
+    access = professional_record_access(physio.user, gerard.patient.pk)
+    assert (access.basis, access.kinds) == (AccessBasis.SHARE, {"handicap", "treatment"})
+    assert carer_record_access(_user("sophie"), gerard.patient.pk).basis == AccessBasis.CARER
+    assert professional_record_access(gp.user, louis.pk).basis == AccessBasis.CARE_DECLARED
 
 
 def test_readme_lists_the_same_demo_accounts(seeded: Seeded) -> None:
     readme = README.read_text(encoding="utf-8")
-    assert DEFAULT_PASSWORD in readme
+    assert DEMO_PASSWORD in readme
     for account in ACCOUNTS:
         assert account.email in readme
     for code in BACKUP_CODES:

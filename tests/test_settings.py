@@ -18,10 +18,12 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from messpace.settings.env import (
+    env_base64_key,
     env_bool,
     env_choice,
     env_int,
     env_list,
+    env_master_keys,
     env_optional,
     env_str,
 )
@@ -150,6 +152,24 @@ def test_unreadable_secret_file_refuses_to_start(tmp_path: Path) -> None:
         ("SESSION_IDLE_MINUTES", "trente", "SESSION_IDLE_MINUTES='trente' is not an integer"),
         ("AXES_FAILURE_LIMIT", "0", "AXES_FAILURE_LIMIT=0 must be at least 1"),
         ("STORAGE_BACKEND", "ftp", "STORAGE_BACKEND='ftp' must be one of filesystem, s3"),
+        (
+            "MESSPACE_ERASURE_GRACE_DAYS",
+            "81",
+            "MESSPACE_ERASURE_GRACE_DAYS=81 must be at most 80: "
+            "a record must be erased within three months of the request.",
+        ),
+        ("MESSPACE_EMERGENCY_HOURS", "0", "MESSPACE_EMERGENCY_HOURS=0 must be at least 1"),
+        (
+            "MESSPACE_SEARCH_INDEX_KEY",
+            "pas du base64!",
+            "MESSPACE_SEARCH_INDEX_KEY must be base64.",
+        ),
+        (
+            "MESSPACE_SEARCH_INDEX_KEY",
+            base64.b64encode(b"trop court").decode(),
+            "MESSPACE_SEARCH_INDEX_KEY must hold at least 32 bytes.",
+        ),
+        ("MESSPACE_MASTER_KEYS", "k1:AAAA", "MESSPACE_MASTER_KEYS: key 'k1' decodes to 3 bytes"),
     ],
 )
 def test_bad_values_refuse_to_start(tmp_path: Path, name: str, value: str, message: str) -> None:
@@ -240,6 +260,96 @@ def test_env_int_refuses_text_and_values_below_the_minimum(clean_env: pytest.Mon
 
     clean_env.setenv("X", "42")
     assert env_int("X", 12, minimum=8) == 42
+
+
+def test_env_int_refuses_values_above_the_maximum_with_its_reason(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    clean_env.setenv("X", "81")
+    with pytest.raises(ImproperlyConfigured, match=r"^X=81 must be at most 80\.$"):
+        env_int("X", 30, maximum=80)
+    with pytest.raises(
+        ImproperlyConfigured, match=r"^X=81 must be at most 80: erasure is due within 3 months\.$"
+    ):
+        env_int("X", 30, maximum=80, maximum_reason="erasure is due within 3 months")
+
+    clean_env.setenv("X", "80")
+    assert env_int("X", 30, minimum=0, maximum=80) == 80
+    clean_env.delenv("X")
+    assert env_int("X", 30, maximum=80) == 30
+
+
+def test_env_base64_key_reads_the_raw_bytes_and_treats_empty_as_unset(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    assert env_base64_key("X") is None
+    clean_env.setenv("X", "")
+    assert env_base64_key("X") is None
+
+    key = secrets.token_bytes(32)
+    clean_env.setenv("X", base64.b64encode(key).decode())
+    assert env_base64_key("X") == key
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("pas du base64!", "X must be base64."),
+        ("QUJ", "X must be base64."),  # bad padding
+        ("clé", "X must be base64."),  # not even ASCII
+        (base64.b64encode(b"x" * 31).decode(), "X must hold at least 32 bytes."),
+    ],
+    ids=["not-base64", "bad-padding", "non-ascii", "too-short"],
+)
+def test_env_base64_key_refuses_what_is_not_a_long_enough_base64_key(
+    clean_env: pytest.MonkeyPatch, value: str, message: str
+) -> None:
+    clean_env.setenv("X", value)
+
+    with pytest.raises(ImproperlyConfigured) as excinfo:
+        env_base64_key("X")
+
+    assert str(excinfo.value) == message
+    assert value not in str(excinfo.value)  # the key material is never echoed
+
+
+def test_env_base64_key_minimum_length_is_configurable(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("X", base64.b64encode(b"x" * 16).decode())
+
+    assert env_base64_key("X", min_bytes=16) == b"x" * 16
+    with pytest.raises(ImproperlyConfigured, match="at least 17 bytes"):
+        env_base64_key("X", min_bytes=17)
+
+
+def test_env_master_keys_parses_the_keys_from_the_variable_or_its_file(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    first, second = secrets.token_bytes(32), secrets.token_bytes(32)
+    assert env_master_keys("X") is None
+    clean_env.setenv("X", "")
+    assert env_master_keys("X") is None
+
+    clean_env.setenv("X", f"k2:{base64.b64encode(first).decode()}")
+    assert env_master_keys("X") == {"k2": first}
+
+    secret = tmp_path / "keys"
+    secret.write_text(
+        f"k3:{base64.b64encode(second).decode()}\nk2:{base64.b64encode(first).decode()}\n",
+        encoding="utf-8",
+    )
+    clean_env.setenv("X_FILE", str(secret))
+    assert env_master_keys("X") == {"k3": second, "k2": first}
+
+
+def test_env_master_keys_refusals_name_the_variable_not_the_key(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    short = base64.b64encode(b"y" * 16).decode()
+    clean_env.setenv("X", f"k1:{short}")
+
+    with pytest.raises(ImproperlyConfigured, match="X: key 'k1' decodes to 16 bytes") as excinfo:
+        env_master_keys("X")
+    assert short not in str(excinfo.value)
 
 
 def test_env_choice_refuses_an_unknown_value(clean_env: pytest.MonkeyPatch) -> None:

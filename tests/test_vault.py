@@ -158,6 +158,21 @@ def test_unknown_master_key_id_is_refused() -> None:
 def test_an_owner_is_required() -> None:
     with pytest.raises(vault.VaultError, match="owner"):
         vault.new_data_key(owner="")
+    with pytest.raises(vault.VaultError, match="owner"):
+        vault.wrap_key(os.urandom(32), key_id="t1", owner="")
+
+
+def test_an_existing_data_key_wraps_under_the_master_key_named() -> None:
+    key = os.urandom(32)
+
+    wrapped = vault.wrap_key(key, key_id="t2", owner="document:1")
+
+    assert len(wrapped) == vault.WRAPPED_BYTES and key not in wrapped
+    assert vault.unwrap(wrapped=wrapped, key_id="t2", owner="document:1") == key
+    with pytest.raises(vault.VaultError, match="does not unwrap"):
+        vault.unwrap(wrapped=wrapped, key_id="t1", owner="document:1")
+    with pytest.raises(vault.VaultError, match="Unknown master key id 'gone'"):
+        vault.wrap_key(key, key_id="gone", owner="document:1")
 
 
 def test_rewrapped_key_opens_under_the_new_master_key_once_the_old_one_is_gone(
@@ -333,11 +348,16 @@ def sealed_model(db: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[type[mod
         # PostgreSQL DDL is transactional: the test's rollback drops the table.
         with connection.schema_editor() as editor:
             editor.create_model(SealedThing)
-        monkeypatch.setattr(vault, "_SEALED", {})
+        # SealedThing stands alone in the registry; monkeypatch puts the real
+        # entries back once this fixture has taken its own out.
+        registry = vault.sealed_registry()
+        for label in list(registry):
+            monkeypatch.delitem(registry, label)
         vault.register_sealed(
             SealedThing, owner=lambda row: f"thing:{row.public_id}", owner_fields=["public_id"]
         )
         yield SealedThing
+        registry.pop(SealedThing._meta.label, None)
 
 
 def seal_rows(model: type[models.Model], count: int, key_id: str) -> list[Any]:
@@ -346,7 +366,7 @@ def seal_rows(model: type[models.Model], count: int, key_id: str) -> list[Any]:
     for _ in range(count):
         public_id = uuid.uuid4()
         key = os.urandom(32)
-        wrapped = vault._wrap(key, key_id=key_id, owner=f"thing:{public_id}")
+        wrapped = vault.wrap_key(key, key_id=key_id, owner=f"thing:{public_id}")
         row = model._default_manager.create(public_id=public_id, wrapped_key=wrapped, key_id=key_id)
         row.clear_key = key  # type: ignore[attr-defined]
         rows.append(row)
@@ -392,16 +412,16 @@ def test_interrupted_rotation_resumes_without_redoing_finished_batches(
 ) -> None:
     """
     GIVEN 5 rows under t1 and a rotation to t2 in batches of 2
-    WHEN the process dies right after committing the first batch
+    WHEN the run stops right after committing the first batch (as a killed process would)
     THEN those 2 rows are done, and a rerun re-wraps only the 3 left.
     """
     seal_rows(sealed_model, 5, "t1")
+    out = io.StringIO()
 
-    with (
-        mock.patch.object(vault_rotation, "_after_batch", side_effect=KeyboardInterrupt),
-        pytest.raises(KeyboardInterrupt),
-    ):
-        vault_rotation.rotate(to_key_id="t2", batch_size=2)
+    assert vault_rotation.rotate(to_key_id="t2", batch_size=2, max_batches=1, stdout=out) == {
+        "accounts.SealedThing": 2
+    }
+    assert "Limite de 1 lot(s) atteinte : relancez-la" in out.getvalue()
 
     assert sorted(key_id for _, key_id in stored(sealed_model).values()) == [
         "t1",
@@ -414,6 +434,22 @@ def test_interrupted_rotation_resumes_without_redoing_finished_batches(
         assert vault_rotation.rotate(to_key_id="t2", batch_size=2) == {"accounts.SealedThing": 3}
     assert rewrap.call_count == 3
     assert {key_id for _, key_id in stored(sealed_model).values()} == {"t2"}
+
+
+def test_max_batches_counts_the_batches_of_every_model_and_must_be_positive(
+    sealed_model: type[models.Model],
+) -> None:
+    seal_rows(sealed_model, 3, "t1")
+    entry = vault.sealed_models()[0]
+
+    # The budget is spent on the first model: the second (the same table again) is not reached.
+    result = vault_rotation.rotate(
+        to_key_id="t2", batch_size=2, max_batches=1, models=[entry, entry]
+    )
+
+    assert result == {"accounts.SealedThing": 2}
+    with pytest.raises(ValueError, match="max_batches must be at least 1"):
+        vault_rotation.rotate(to_key_id="t2", max_batches=0)
 
 
 def test_a_failing_row_rolls_back_its_batch_only_and_is_named(

@@ -24,6 +24,8 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -184,6 +186,47 @@ def care_end(request: HttpRequest, pk: int) -> HttpResponse:
             "Il pourra en déclarer une nouvelle lors d’une prochaine consultation."
         ),
         confirm_label=_("Mettre fin à la relation de soins"),
+        anchor="relations-de-soins",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def care_refuse(request: HttpRequest, pk: int) -> HttpResponse:
+    """End a care relationship and block its professional in one step: the link of
+    the notice sent when a professional declares a relationship alone."""
+    access = _access(request)
+    relationship = selectors.open_care_relationships(access).filter(pk=pk).first()
+    if relationship is None:
+        raise Http404
+    name = relationship.professional.display_name
+    if request.method == "POST":
+        try:
+            services.care_relationship_refuse(access=access, relationship_id=relationship.pk)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(_privacy_url("relations-de-soins"))
+        messages.success(
+            request,
+            _(
+                "La relation de soins avec %(name)s a pris fin et ce professionnel est bloqué : il n’a plus accès à votre dossier."
+            )
+            % {"name": name},
+        )
+        return redirect(_privacy_url("blocages"))
+    return _confirm(
+        request,
+        access,
+        title=_("Mettre fin à cette relation et bloquer ce professionnel ?"),
+        professional=relationship.professional,
+        explanation=_(
+            "Ce professionnel a déclaré vous suivre le %(date)s, en attestant votre accord. "
+            "Si vous confirmez, la relation de soins prend fin et ce professionnel ne pourra "
+            "plus consulter votre dossier, sauf accès en urgence. Vous pourrez le débloquer "
+            "plus tard dans vos paramètres de confidentialité."
+        )
+        % {"date": date_format(timezone.localtime(relationship.started_at), "SHORT_DATE_FORMAT")},
+        confirm_label=_("Mettre fin et bloquer"),
         anchor="relations-de-soins",
     )
 

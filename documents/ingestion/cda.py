@@ -1,6 +1,6 @@
 """HL7 CDA R2 documents (French CI-SIS profiles): header, narrative text, embedded PDF.
 
-The XML is parsed by :mod:`documents.ingestion._xml` (no DTD, no entity, no
+The XML is parsed by :mod:`documents.ingestion.xml_safety` (no DTD, no entity, no
 network, bounded depth and size). The header gives the title, the type code
 (LOINC, or TRE_A05 for the VSM's ``SYNTH``), the author, the date and the
 patient's INS; the body gives the search text: the title and narrative
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from documents.ingestion import _xml
+from documents.ingestion import xml_safety
 from documents.ingestion._embedded import read_embedded
 from documents.ingestion._ins import INS_OIDS, clean_ins
 from documents.ingestion._text import TextBuffer
@@ -28,8 +28,8 @@ from documents.ingestion.limits import Limits
 from documents.ingestion.parsed import Parsed
 from documents.ingestion.types import LOINC_OID, TRE_A05_OID, document_type_for_code
 
-H = f"{{{_xml.HL7_NS}}}"
-NS = {"hl7": _xml.HL7_NS}
+H = f"{{{xml_safety.HL7_NS}}}"
+NS = {"hl7": xml_safety.HL7_NS}
 
 # Narrative elements after which the flattened text breaks the line, or adds a space.
 _LINE_BREAKING = frozenset(
@@ -60,8 +60,8 @@ class CdaHeader:
 
 def load(data: bytes, limits: Limits) -> etree._Element:
     """The root ``ClinicalDocument`` element, parsed safely, or ``Refused``."""
-    root = _xml.parse(data, max_depth=limits.max_depth, max_nodes=limits.max_xml_nodes)
-    if root.tag != _xml.CDA_ROOT:
+    root = xml_safety.parse(data, max_depth=limits.max_depth, max_nodes=limits.max_xml_nodes)
+    if root.tag != xml_safety.CDA_ROOT:
         raise Refused(
             "cda_invalid",
             "Le document XML n'est pas un document CDA R2 (élément racine ClinicalDocument "
@@ -210,7 +210,7 @@ def _flatten(element: etree._Element, parts: list[str]) -> None:
     if element.text:
         parts.append(" ".join(element.text.split(_LINE_ENDS)))
     for child in element:
-        name = _xml.local_name(child)
+        name = xml_safety.local_name(child)
         if name:
             _flatten(child, parts)
             if name in _LINE_BREAKING:

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from documents.ingestion import _xml
+from documents.ingestion import xml_safety
 from documents.ingestion._embedded import read_embedded
 from documents.ingestion._ins import INS_FHIR_SYSTEMS, clean_ins
 from documents.ingestion._text import TextBuffer
@@ -323,7 +323,7 @@ def fhir_date(value: Any) -> datetime.date | None:
 def div_text(div: str) -> str:
     """The text of a narrative XHTML ``div``, tags dropped."""
     try:
-        root = _xml.parse(div.encode("utf-8"), max_depth=64, max_nodes=50_000)
+        root = xml_safety.parse(div.encode("utf-8"), max_depth=64, max_nodes=50_000)
     except Refused:
         return _TAG.sub(" ", div)
     return " ".join(root.itertext())

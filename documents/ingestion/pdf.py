@@ -87,7 +87,7 @@ def parse_pdf(data: bytes, limits: Limits, *, preview: bool = True) -> Parsed:
     a PDF states about itself.
     """
     _check_envelope(data)
-    if _raw_javascript(data):
+    if raw_javascript(data):
         raise Refused("pdf_javascript", _JAVASCRIPT_MESSAGE)
     notes: list[str] = []
     parsed = _read_structure(data, limits, notes)
@@ -128,7 +128,13 @@ def _outside_streams(data: bytes) -> Iterator[bytes]:
         position = end + len(b"endstream")
 
 
-def _raw_javascript(data: bytes) -> bool:
+def raw_javascript(data: bytes) -> bool:
+    """Whether a JavaScript name (``/JS``, ``/JavaScript``, hex-escaped or not) appears
+    in ``data`` outside stream data: the byte scan run before any PDF parser.
+
+    Objects inside compressed object streams escape it; the object walk after
+    parsing catches those.
+    """
     # Stream data is skipped: random compressed bytes would match "/JS " now and then.
     for segment in _outside_streams(data):
         for match in _NAME_STARTING_WITH_J.finditer(segment):

@@ -20,7 +20,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from lxml import etree
 
-from documents.ingestion import _xml, cda, fhir
+from documents.ingestion import cda, fhir, xml_safety
 from documents.ingestion.limits import Limits
 
 ALLOWED_TAGS = frozenset(
@@ -185,7 +185,7 @@ def _section(section: etree._Element, level: int, html: _Html) -> None:
 
 
 def _children(element: etree._Element, html: _Html) -> None:
-    structural = _xml.local_name(element) in _STRUCTURAL
+    structural = xml_safety.local_name(element) in _STRUCTURAL
     if element.text and not (structural and element.text.isspace()):
         html.text(element.text)
     for child in element:
@@ -195,7 +195,7 @@ def _children(element: etree._Element, html: _Html) -> None:
 
 
 def _narrative(element: etree._Element, html: _Html) -> None:
-    name = _xml.local_name(element)
+    name = xml_safety.local_name(element)
     if not name or name in _DROPPED:
         return
     if name == "br":
@@ -236,7 +236,7 @@ def _table(table: etree._Element, html: _Html) -> None:
         _children(caption, html)
         html.close("caption")
     for child in table:
-        if _xml.local_name(child) != "caption":
+        if xml_safety.local_name(child) != "caption":
             _narrative(child, html)
     html.close("table")
 
@@ -251,7 +251,7 @@ def _list(element: etree._Element, html: _Html) -> None:
     tag = "ol" if (element.get("listType") or "").lower() == "ordered" else "ul"
     html.open(tag)
     for child in element:
-        name = _xml.local_name(child)
+        name = xml_safety.local_name(child)
         if name == "item":
             _narrative(child, html)
         elif name and name != "caption":

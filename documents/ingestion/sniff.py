@@ -31,7 +31,7 @@ from typing import Literal
 
 import magic
 
-from documents.ingestion import _xml
+from documents.ingestion import xml_safety
 from documents.ingestion.errors import Refused
 
 Kind = Literal["pdf", "cda", "fhir", "jpeg", "png", "dicom"]
@@ -227,8 +227,8 @@ def _kind(data: bytes, magic_mime: str) -> Kind:
 
 
 def _xml_kind(data: bytes) -> Kind:
-    tag = _xml.root_tag(data)
-    if tag == _xml.CDA_ROOT:
+    tag = xml_safety.root_tag(data)
+    if tag == xml_safety.CDA_ROOT:
         return "cda"
     if tag.startswith("{http://hl7.org/fhir}"):
         raise Refused(

@@ -101,7 +101,9 @@ def _posted_file(request: HttpRequest) -> tuple[Any, bool]:
 
 def document_deposit(request: HttpRequest, access: RecordAccess) -> HttpResponse:
     _require_documents(access)
-    if not access.can_write:
+    # Who may deposit is one rule, the API's and the service's too; a reader of
+    # the documents who may not write is told so (403), anyone else gets 404 above.
+    if not access.may_deposit():
         raise PermissionDenied
     form = _bound(request, DepositForm)
     if request.method == "POST" and form.is_valid():
@@ -170,12 +172,8 @@ def document_detail(request: HttpRequest, access: RecordAccess, pk: int) -> Http
             rendered=rendered,
             versions=versions,
             inline=document.kind in INLINE_KINDS,
-            may_delete=access.acts_as_patient
-            and document.author_kind in {"patient", "guardian", "carer"},
-            may_version=access.role == "professional"
-            and access.can_write
-            and document.author_id == access.actor.pk
-            and document.is_current,
+            may_delete=access.may_delete_document(document),
+            may_version=access.may_replace_document(document),
         ),
     )
 
@@ -285,17 +283,15 @@ def document_delete(request: HttpRequest, access: RecordAccess, pk: int) -> Http
             request, _("Le document « %(title)s » a été supprimé.") % {"title": document.title}
         )
         return redirect(document_reverse(access, "list"))
-    if not access.acts_as_patient or document.author_kind not in {"patient", "guardian", "carer"}:
-        raise PermissionDenied(
-            _(
-                "Ce document a été déposé par un professionnel : vous pouvez le masquer, pas le supprimer."
-            )
-        )
+    if not access.may_delete_document(document):
+        raise PermissionDenied(services.DELETE_REFUSED)
     return render(request, "documents/delete.html", _context(access, document=document))
 
 
 def document_new_version(request: HttpRequest, access: RecordAccess, pk: int) -> HttpResponse:
     document = access.document_or_404(pk)
+    if not access.may_replace_document(document):
+        raise PermissionDenied(services.REPLACE_REFUSED)
     initial = {"doc_type": document.doc_type, "title": document.title}
     form = _bound(request, NewVersionForm, initial=initial)
     if request.method == "POST" and form.is_valid():

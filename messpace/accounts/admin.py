@@ -1,12 +1,37 @@
+"""Admin of accounts: identities and roles; and sessions, without their contents."""
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
+from qsessions.admin import SessionAdmin as QsessionsSessionAdmin
+from qsessions.models import Session
 
 from messpace.accounts.models import Professional, User
+from messpace.admin import IdsOnlyDeletionMixin
+
+# qsessions' admin shows each session's decoded data and key: the messages
+# waiting to be shown (which may name a document), a guardian's child, fresh
+# backup codes, and a key that would let anyone take the session over.
+admin.site.unregister(Session)
+
+
+@admin.register(Session)
+class SessionAdmin(QsessionsSessionAdmin):
+    fields = (
+        "user",
+        "ip",
+        "location",
+        "is_valid",
+        "created_at",
+        "updated_at",
+        "expire_date",
+        "user_agent",
+        "device",
+    )
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(IdsOnlyDeletionMixin, BaseUserAdmin):
     ordering = ("email",)
     list_display = ("email", "first_name", "last_name", "is_support_agent", "is_staff", "is_active")
     list_filter = ("is_staff", "is_support_agent", "is_active")
@@ -24,7 +49,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Professional)
-class ProfessionalAdmin(admin.ModelAdmin[Professional]):
+class ProfessionalAdmin(IdsOnlyDeletionMixin, admin.ModelAdmin[Professional]):
     list_display = ("rpps", "user", "profession", "specialty", "practice_city")
     list_filter = ("profession",)
     search_fields = ("rpps", "user__email", "user__last_name")

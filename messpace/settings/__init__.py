@@ -4,10 +4,17 @@ Without any variable set, messpace runs in *embedded* mode: SQLite under
 ``var/``, Celery tasks executed inline, a local-memory cache and files under
 ``var/media``. Production differs only by environment values; see
 ``docs/configuration.md`` for the full table.
+
+Every value comes from the typed readers of :mod:`messpace.settings.env`,
+which fail loudly on a bad value. The sections run from Django's own concerns
+(core, apps, database, cache, Celery, storage, encryption, authentication,
+security, i18n, e-mail, REST API) to the application's, grouped by the app
+they serve, then logging.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import django_stubs_ext
@@ -16,11 +23,14 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from messpace import vault
 from messpace.settings.env import (
+    env_base64_key,
     env_bool,
     env_choice,
     env_int,
     env_list,
+    env_master_keys,
     env_optional,
     env_str,
 )
@@ -28,12 +38,16 @@ from messpace.settings.env import (
 # Lets the admin and managers be subscripted for typing (ModelAdmin[Patient]).
 django_stubs_ext.monkeypatch()
 
+# =============================================================================
+# Core: paths, DEBUG and embedded mode, secret key, hosts
+# =============================================================================
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("MESSPACE_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
 # Embedded mode: no DATABASE_URL, so SQLite under var/ and everything in-process.
 EMBEDDED = env_optional("DATABASE_URL") is None
+
 _INSECURE_DEV_KEY = "insecure-embedded-mode-key-do-not-use-in-production"
 SECRET_KEY = env_str("SECRET_KEY", _INSECURE_DEV_KEY)
 if SECRET_KEY == _INSECURE_DEV_KEY and not EMBEDDED:
@@ -42,6 +56,9 @@ if SECRET_KEY == _INSECURE_DEV_KEY and not EMBEDDED:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# =============================================================================
+# Apps and middleware
+# =============================================================================
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -55,6 +72,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_htmx",
     "widget_tweaks",
     "dsfr",
@@ -89,6 +107,9 @@ ROOT_URLCONF = "messpace.urls"
 WSGI_APPLICATION = "messpace.wsgi.application"
 ASGI_APPLICATION = "messpace.asgi.application"
 
+# =============================================================================
+# Templates
+# =============================================================================
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -102,6 +123,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "messpace.context_processors.site",
             ],
+            # The core's libraries: messpace is not an installed app, so not discovered.
+            "libraries": {"form_errors": "messpace.templatetags.form_errors"},
         },
     },
 ]
@@ -109,7 +132,9 @@ FORM_RENDERER = "dsfr.forms.DsfrDjangoTemplates"
 # Mark optional fields rather than required ones, as the DSFR now advises.
 DSFR_MARK_OPTIONAL_FIELDS = True
 
-# --- Database -------------------------------------------------------------
+# =============================================================================
+# Database
+# =============================================================================
 _database_url = env_optional("DATABASE_URL")
 if _database_url:
     DATABASES = {"default": environ.Env.db_url_config(_database_url)}
@@ -129,7 +154,9 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache, broker --------------------------------------------------------
+# =============================================================================
+# Cache
+# =============================================================================
 REDIS_URL = env_optional("REDIS_URL")
 if REDIS_URL:
     CACHES = {
@@ -142,6 +169,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# =============================================================================
+# Celery: broker, delivery, queues and routes, periodic tasks
+# =============================================================================
 CELERY_BROKER_URL = env_optional("CELERY_BROKER_URL") or REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -152,10 +182,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+CELERY_TIMEZONE = "Europe/Paris"
 # Celery's Django fixup closes the database connection around every task unless
 # told to reuse it: a new PostgreSQL connection per document cost ~10 ms.
 # Reused for this many tasks, then recycled (CONN_HEALTH_CHECKS still applies).
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 200, minimum=0)
+
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     # First match wins: the notice before the rest of documents' tasks.
@@ -166,21 +199,45 @@ CELERY_TASK_ROUTES = {
     "consent.tasks.emergency_*": {"queue": "notify"},
     "consent.tasks.majority_notify": {"queue": "notify"},
 }
-# Periodic work (``celery beat``). Every task is safe to run twice and catches
-# up after downtime, so a missed or doubled tick does no harm.
+
+# Periodic work (``celery beat``), all of it here. Every task is safe to run
+# twice and catches up after downtime, so a missed or doubled tick does no harm.
 CELERY_BEAT_SCHEDULE = {
+    # Nightly: guardians lose access at a minor's 18th birthday, everyone told.
     "guardianships-end-at-majority": {
         "task": "consent.tasks.guardianships_end_at_majority",
         "schedule": crontab(hour=2, minute=15),
     },
+    # Daily: delete letter batches' files older than MESSPACE_LETTER_RETENTION_DAYS.
+    "letter-batches-purge": {
+        "task": "records.tasks.letter_batches_purge",
+        "schedule": 86400.0,
+    },
+    # Hourly: erase closed records whose erasure grace period or archive has run out.
+    "records-erase-due": {
+        "task": "records.tasks.records_erase_due",
+        "schedule": 3600.0,
+    },
+    # Hourly: open the records whose opt-out delay passed without opposition.
+    "records-open-due": {
+        "task": "records.tasks.records_open_due",
+        "schedule": 3600.0,
+    },
+    # Every 10 minutes: enqueue again a campaign run whose message was lost.
+    "campaigns-resume": {
+        "task": "records.tasks.campaigns_resume",
+        "schedule": 600.0,
+    },
+    # Every 5 minutes: requeue uploads a lost message left waiting for ingestion.
+    "uploads-resume": {
+        "task": "documents.tasks.uploads_resume",
+        "schedule": 300.0,
+    },
 }
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
-CELERY_TIMEZONE = "Europe/Paris"
-# Invitations to choose a password (a young adult's own login at 18) are
-# Django password-reset tokens: single use, valid this long.
-PASSWORD_RESET_TIMEOUT = 14 * 24 * 3600
 
-# --- Storage --------------------------------------------------------------
+# =============================================================================
+# Storage: stored files, static files
+# =============================================================================
 STORAGE_BACKEND = env_choice("STORAGE_BACKEND", "filesystem", ("filesystem", "s3"))
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media-not-served/"
@@ -221,7 +278,37 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# --- Authentication -------------------------------------------------------
+# =============================================================================
+# Encryption at rest (messpace.vault)
+# =============================================================================
+# Master keys that wrap the per-document data keys: "kid1:base64key,kid2:base64key"
+# (32 random bytes each), or MESSPACE_MASTER_KEYS_FILE. MESSPACE_MASTER_KEY_ID
+# names the key new data keys are wrapped under; older ones stay for reading
+# until ``manage.py rotate_master_key`` has re-wrapped every row.
+_master_keys = env_master_keys("MESSPACE_MASTER_KEYS")
+if _master_keys is not None:
+    MESSPACE_MASTER_KEYS = _master_keys
+elif DEBUG or EMBEDDED:
+    # Development and the embedded demo only: a key derived from SECRET_KEY, so
+    # it is stable across restarts but exactly as secret as SECRET_KEY, and
+    # documents sealed under it are lost if SECRET_KEY changes.
+    MESSPACE_MASTER_KEYS = {vault.DEV_KEY_ID: vault.dev_master_key(SECRET_KEY)}
+else:
+    raise ImproperlyConfigured(
+        "MESSPACE_MASTER_KEYS (or MESSPACE_MASTER_KEYS_FILE) must be set when DEBUG is off "
+        "and DATABASE_URL is set: documents are encrypted under these master keys. Format: "
+        "key_id:base64key[,key_id:base64key…], each key 32 random bytes in base64."
+    )
+MESSPACE_MASTER_KEY_ID = env_optional("MESSPACE_MASTER_KEY_ID") or next(iter(MESSPACE_MASTER_KEYS))
+if MESSPACE_MASTER_KEY_ID not in MESSPACE_MASTER_KEYS:
+    raise ImproperlyConfigured(
+        f"MESSPACE_MASTER_KEY_ID={MESSPACE_MASTER_KEY_ID!r} is not a key id of "
+        f"MESSPACE_MASTER_KEYS ({', '.join(MESSPACE_MASTER_KEYS)})."
+    )
+
+# =============================================================================
+# Authentication and sessions
+# =============================================================================
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -236,11 +323,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Invitations to choose a password (a young adult's own login at 18) are
+# Django password-reset tokens: single use, valid this long.
+PASSWORD_RESET_TIMEOUT = 14 * 24 * 3600
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "messpace")
 
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -252,7 +343,6 @@ AXES_LOCKOUT_CALLABLE = "messpace.accounts.views.lockout_response"
 # the client address from X-Forwarded-For (django-ipware is not installed, so
 # axes' own AXES_IPWARE_* settings would be ignored).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
-AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
 SESSION_ENGINE = "qsessions.backends.cached_db"
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, minimum=1) * 60
@@ -262,7 +352,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
-# --- Security (strict unless DEBUG) ---------------------------------------
+# =============================================================================
+# Security (strict unless DEBUG)
+# =============================================================================
 _secure = not DEBUG and env_bool("SECURE_COOKIES", True)
 SESSION_COOKIE_SECURE = _secure
 CSRF_COOKIE_SECURE = _secure
@@ -286,7 +378,9 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# --- i18n -----------------------------------------------------------------
+# =============================================================================
+# Internationalisation
+# =============================================================================
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -294,7 +388,9 @@ USE_I18N = True
 TIME_ZONE = "Europe/Paris"
 USE_TZ = True
 
-# --- Email ----------------------------------------------------------------
+# =============================================================================
+# E-mail
+# =============================================================================
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
@@ -309,60 +405,51 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "messpace <ne-pas-repondre@messpace.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# --- REST API -------------------------------------------------------------
+# =============================================================================
+# REST API (tokens for third-party apps, the session for the portal's own pages)
+# =============================================================================
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
 
-# --- Application ----------------------------------------------------------
+# =============================================================================
+# Application: site
+# =============================================================================
 MESSPACE_SITE_NAME = env_str("MESSPACE_SITE_NAME", "messpace")
 # Public address of the portal, for links in e-mails (invitations).
 MESSPACE_SITE_URL = env_str("MESSPACE_SITE_URL", "http://127.0.0.1:8000")
+
+# =============================================================================
+# Application: records
+# =============================================================================
 MESSPACE_TIMELINE_PAGE_SIZE = env_int("MESSPACE_TIMELINE_PAGE_SIZE", 25, minimum=5)
 MESSPACE_SECTION_PAGE_SIZE = env_int("MESSPACE_SECTION_PAGE_SIZE", 25, minimum=5)
+
+# =============================================================================
+# Application: consent (emergency access, identity look-ups)
+# =============================================================================
+# How long an emergency (break-glass) access stays open once granted.
+MESSPACE_EMERGENCY_HOURS = env_int("MESSPACE_EMERGENCY_HOURS", 24, minimum=1)
 # Record lookups by INS + birth date (care declaration, emergency access) per professional.
 MESSPACE_IDENTITY_LOOKUPS_PER_HOUR = env_int("MESSPACE_IDENTITY_LOOKUPS_PER_HOUR", 20, minimum=1)
-# Answers to an information notice (public page) per client address.
-MESSPACE_NOTICE_ATTEMPTS_PER_HOUR = env_int("MESSPACE_NOTICE_ATTEMPTS_PER_HOUR", 10, minimum=1)
-# Notices issued per transaction of a campaign (so letters per PDF, at most).
-MESSPACE_CAMPAIGN_BATCH_SIZE = env_int("MESSPACE_CAMPAIGN_BATCH_SIZE", 1000, minimum=1)
-# Days the letter batches' files (names, addresses, codes) are kept for the print house.
-MESSPACE_LETTER_RETENTION_DAYS = env_int("MESSPACE_LETTER_RETENTION_DAYS", 90, minimum=7)
-CELERY_BEAT_SCHEDULE["letter-batches-purge"] = {
-    "task": "records.tasks.letter_batches_purge",
-    "schedule": 86400.0,
-}
-# Days between a request to erase a closed record and its erasure, during which
-# the holder may reopen it; the law (R1111-36) allows three months at most.
-MESSPACE_ERASURE_GRACE_DAYS = env_int("MESSPACE_ERASURE_GRACE_DAYS", 30, minimum=0)
-if MESSPACE_ERASURE_GRACE_DAYS > 80:
-    raise ImproperlyConfigured(
-        f"MESSPACE_ERASURE_GRACE_DAYS={MESSPACE_ERASURE_GRACE_DAYS} must be at most 80: "
-        "a record must be erased within three months of the request."
-    )
-CELERY_BEAT_SCHEDULE["records-erase-due"] = {
-    "task": "records.tasks.records_erase_due",
-    "schedule": 3600.0,
-}
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # WeasyPrint and fontTools log every page of a letter batch at INFO.
-    "loggers": {
-        "axes": {"level": "WARNING"},
-        "weasyprint": {"level": "WARNING"},
-        "fontTools": {"level": "WARNING"},
-    },
-}
+# =============================================================================
+# Application: documents (size, ingestion, malware scanning, search index)
+# =============================================================================
+# Largest accepted document; uploads stay in memory up to this size and are cut
+# off beyond it (messpace/uploads.py), so no health document touches the disk.
+MESSPACE_DOCUMENT_MAX_BYTES = env_int("MESSPACE_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+FILE_UPLOAD_HANDLERS = ["messpace.uploads.BoundedMemoryUploadHandler"]
+# An ingestion claim older than this is presumed dead (its worker was killed):
+# the upload may be claimed again. Longer than the slowest ingestion.
+MESSPACE_INGEST_CLAIM_SECONDS = env_int("MESSPACE_INGEST_CLAIM_SECONDS", 600, minimum=1)
 
-# --- Documents: malware scanning (ClamAV) ---
 # Uploads are scanned by clamd before they are accepted (documents/scanning.py),
 # through a unix socket or over TCP; naming both would leave it ambiguous.
 MESSPACE_CLAMAV_SOCKET = env_optional("MESSPACE_CLAMAV_SOCKET")
@@ -378,65 +465,14 @@ if MESSPACE_CLAMAV_SOCKET and MESSPACE_CLAMAV_HOST:
 # Embedded mode (no DATABASE_URL: the demo, a developer's machine) is never
 # production, so it needs no scanner either, DEBUG or not.
 MESSPACE_ALLOW_NO_SCANNER = env_bool("MESSPACE_ALLOW_NO_SCANNER", DEBUG or EMBEDDED)
-# --- end: Documents: malware scanning (ClamAV) ---
 
-# --- Encryption at rest (messpace.vault) ---
-# Master keys that wrap the per-document data keys: "kid1:base64key,kid2:base64key"
-# (32 random bytes each), or MESSPACE_MASTER_KEYS_FILE. MESSPACE_MASTER_KEY_ID
-# names the key new data keys are wrapped under; older ones stay for reading
-# until ``manage.py rotate_master_key`` has re-wrapped every row.
-from messpace import vault  # noqa: E402 (kept with the block it serves; imports no app)
-
-_master_keys_value = env_optional("MESSPACE_MASTER_KEYS")
-if _master_keys_value:
-    MESSPACE_MASTER_KEYS = vault.parse_master_keys(_master_keys_value)
-elif DEBUG or EMBEDDED:
-    # Development and the embedded demo only: a key derived from SECRET_KEY, so
-    # it is stable across restarts but exactly as secret as SECRET_KEY, and
-    # documents sealed under it are lost if SECRET_KEY changes.
-    MESSPACE_MASTER_KEYS = {vault.DEV_KEY_ID: vault.dev_master_key(SECRET_KEY)}
-else:
-    raise ImproperlyConfigured(
-        "MESSPACE_MASTER_KEYS (or MESSPACE_MASTER_KEYS_FILE) must be set when DEBUG is off "
-        "and DATABASE_URL is set: documents are encrypted under these master keys. Format: "
-        "key_id:base64key[,key_id:base64key…], each key 32 random bytes in base64."
-    )
-MESSPACE_MASTER_KEY_ID = env_optional("MESSPACE_MASTER_KEY_ID") or next(iter(MESSPACE_MASTER_KEYS))
-if MESSPACE_MASTER_KEY_ID not in MESSPACE_MASTER_KEYS:
-    raise ImproperlyConfigured(
-        f"MESSPACE_MASTER_KEY_ID={MESSPACE_MASTER_KEY_ID!r} is not a key id of "
-        f"MESSPACE_MASTER_KEYS ({', '.join(MESSPACE_MASTER_KEYS)})."
-    )
-# --- end: Encryption at rest (messpace.vault) ---
-
-# --- Documents --------------------------------------------------------------
-# Largest accepted document; uploads stay in memory up to this size and are cut
-# off beyond it (messpace/uploads.py), so no health document touches the disk.
-MESSPACE_DOCUMENT_MAX_BYTES = env_int("MESSPACE_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
-# Largest CSV of insured persons an admin may import at once (opt-out cohorts).
-MESSPACE_COHORT_MAX_BYTES = env_int("MESSPACE_COHORT_MAX_BYTES", 60 * 1024 * 1024, minimum=1024)
-# Lines of a cohort import per transaction: progress is committed, and an
-# interrupted import resumes, chunk by chunk.
-MESSPACE_COHORT_CHUNK_ROWS = env_int("MESSPACE_COHORT_CHUNK_ROWS", 1000, minimum=1)
-FILE_UPLOAD_HANDLERS = ["messpace.uploads.BoundedMemoryUploadHandler"]
-# An ingestion claim older than this is presumed dead (its worker was killed):
-# the upload may be claimed again. Longer than the slowest ingestion.
-MESSPACE_INGEST_CLAIM_SECONDS = env_int("MESSPACE_INGEST_CLAIM_SECONDS", 600, minimum=1)
 # Key of the blind search index (documents/search.py): base64 of 32 random bytes.
-_search_key = env_optional("MESSPACE_SEARCH_INDEX_KEY")
-if _search_key:
-    import base64
-    import binascii
-
-    try:
-        MESSPACE_SEARCH_INDEX_KEY = base64.b64decode(_search_key, validate=True)
-    except binascii.Error as exc:
-        raise ImproperlyConfigured("MESSPACE_SEARCH_INDEX_KEY must be base64.") from exc
-    if len(MESSPACE_SEARCH_INDEX_KEY) < 32:
-        raise ImproperlyConfigured("MESSPACE_SEARCH_INDEX_KEY must hold at least 32 bytes.")
+_search_index_key = env_base64_key("MESSPACE_SEARCH_INDEX_KEY", min_bytes=32)
+if _search_index_key is not None:
+    MESSPACE_SEARCH_INDEX_KEY = _search_index_key
 elif DEBUG or EMBEDDED:
-    import hashlib
-
+    # Development and the embedded demo only: as secret as SECRET_KEY, and a
+    # change of SECRET_KEY then needs ``manage.py documents_reindex``.
     MESSPACE_SEARCH_INDEX_KEY = hashlib.sha256(
         b"messpace-search-index:" + SECRET_KEY.encode()
     ).digest()
@@ -445,21 +481,50 @@ else:
         "MESSPACE_SEARCH_INDEX_KEY must be set when DEBUG is off and DATABASE_URL is set "
         "(base64 of 32 random bytes): it keys the documents' blind search index."
     )
-INSTALLED_APPS += ["rest_framework.authtoken"]
-REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
-    "rest_framework.authentication.TokenAuthentication",
-    "rest_framework.authentication.SessionAuthentication",
-]
-CELERY_BEAT_SCHEDULE["records-open-due"] = {
-    "task": "records.tasks.records_open_due",
-    "schedule": 3600.0,
-}
-# A campaign's run whose message was lost (broker flushed) is enqueued again.
-CELERY_BEAT_SCHEDULE["campaigns-resume"] = {
-    "task": "records.tasks.campaigns_resume",
-    "schedule": 600.0,
-}
-CELERY_BEAT_SCHEDULE["uploads-resume"] = {
-    "task": "documents.tasks.uploads_resume",
-    "schedule": 300.0,
+
+# =============================================================================
+# Application: opt-out activation (cohorts, notices, campaigns, letters)
+# =============================================================================
+# Largest CSV of insured persons an admin may import at once (opt-out cohorts).
+MESSPACE_COHORT_MAX_BYTES = env_int("MESSPACE_COHORT_MAX_BYTES", 60 * 1024 * 1024, minimum=1024)
+# Lines of a cohort import per transaction: progress is committed, and an
+# interrupted import resumes, chunk by chunk.
+MESSPACE_COHORT_CHUNK_ROWS = env_int("MESSPACE_COHORT_CHUNK_ROWS", 1000, minimum=1)
+# Answers to an information notice (public page) per client address.
+MESSPACE_NOTICE_ATTEMPTS_PER_HOUR = env_int("MESSPACE_NOTICE_ATTEMPTS_PER_HOUR", 10, minimum=1)
+# Notices issued per transaction of a campaign (so letters per PDF, at most).
+MESSPACE_CAMPAIGN_BATCH_SIZE = env_int("MESSPACE_CAMPAIGN_BATCH_SIZE", 1000, minimum=1)
+# Days the letter batches' files (names, addresses, codes) are kept for the print
+# house; the beat task letter-batches-purge then deletes them.
+MESSPACE_LETTER_RETENTION_DAYS = env_int("MESSPACE_LETTER_RETENTION_DAYS", 90, minimum=7)
+
+# =============================================================================
+# Application: record lifecycle (closure, erasure)
+# =============================================================================
+# Days between a request to erase a closed record and its erasure (the beat task
+# records-erase-due), during which the holder may reopen it; the law (R1111-36)
+# allows three months at most.
+MESSPACE_ERASURE_GRACE_DAYS = env_int(
+    "MESSPACE_ERASURE_GRACE_DAYS",
+    30,
+    minimum=0,
+    maximum=80,
+    maximum_reason="a record must be erased within three months of the request",
+)
+
+# =============================================================================
+# Logging
+# =============================================================================
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # WeasyPrint and fontTools log every page of a letter batch at INFO.
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

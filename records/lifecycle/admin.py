@@ -23,3 +23,7 @@ class RecordAdmin(admin.ModelAdmin[Record]):
     readonly_fields = ("patient", "state", "state_changed_at")
     search_fields = ("patient__nir", "patient__birth_names")
     inlines = [RecordTransitionInline]
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # States change through records.lifecycle.services only; erasure keeps the record.
+        return False

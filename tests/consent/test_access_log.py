@@ -19,13 +19,11 @@ from consent.models import (
     AccessBasis,
     AccessLog,
     CareRelationship,
-    DesignatedGP,
     EmergencyAccess,
-    Share,
 )
 from messpace.accounts.models import Professional, User
 from records.models import Patient
-from tests.factories import ProfessionalFactory
+from tests.factories import DesignatedGPFactory, ProfessionalFactory, ShareFactory
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only"
@@ -102,11 +100,11 @@ def _grant(kind: str, alice: Patient) -> Professional:
     pro = ProfessionalFactory(profession="urgentiste" if kind == "emergency" else "generaliste")
     now = timezone.now()
     if kind == "gp":
-        DesignatedGP.objects.create(patient=alice, professional=pro)
+        DesignatedGPFactory(patient=alice, professional=pro)
     elif kind == "care":
         CareRelationship.objects.create(patient=alice, professional=pro)
     elif kind == "share":
-        Share.objects.create(patient=alice, professional=pro)
+        ShareFactory(patient=alice, professional=pro)
     else:
         EmergencyAccess.objects.create(
             patient=alice,

@@ -13,16 +13,12 @@ Read paths: ``RecordAccess.entries(model)`` (SQL), ``RecordAccess.entry_or_404``
 (404 when invisible, 403 when visible but written by someone else, 200 for the
 author) and ``pro:patient_list`` membership.
 
-TODO (not implemented in the policy yet, so not tested here):
-
-- TODO guardian: a legal guardian (up to two) reads and manages a minor's record;
-- TODO guardian-confidential: an item marked confidential from the guardians is
-  invisible to them, visible to the minor and their professionals;
-- TODO guardian-at-18: guardians lose access when the patient turns 18 (time-machine);
-- TODO carer with scopes: a carer reads only the delegated sections, until expiry;
-- TODO carer revoked / expired: no access, 404 like any unrelated person;
-- TODO carer logging: every carer read is logged with basis "carer";
-- TODO documents: the "document" item kind once documents exist.
+Items kept confidential from the guardians: invisible to guardians and
+carers, and to a professional unless they wrote it or hold a basis that does
+not come from a guardian (a share or a GP the minor chose, emergency access);
+what a guardian granted (``*_by_guardian`` actors), and care relationships,
+never reach them. Guardians at 18, carers' logging and documents are tested
+in their own modules.
 """
 
 from __future__ import annotations
@@ -119,8 +115,18 @@ EXPECTED: dict[str, tuple[bool, ...] | None] = {
     "emergency":          (Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   N,   N,   Y),
     "emergency_expired":  DENIED,
     "emergency_refused":  DENIED,
-    "pharmacist":         (N,   N,   Y,   N,   N,   Y,   N,   N,   Y,   Y,   N,   N,   Y),
-    "physiotherapist":    (Y,   N,   Y,   Y,   Y,   Y,   N,   Y,   N,   Y,   N,   N,   Y),
+    # A care relationship is no basis the minor set up: not what is kept from the guardians.
+    "pharmacist":         (N,   N,   Y,   N,   N,   Y,   N,   N,   Y,   Y,   N,   N,   N),
+    "physiotherapist":    (Y,   N,   Y,   Y,   Y,   Y,   N,   Y,   N,   Y,   N,   N,   N),
+    # What a guardian granted never reaches what is kept confidential from the guardians.
+    "share_whole_by_guardian": (Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, N, N, N),
+    "share_sections_by_guardian": (Y, Y, Y, N, N, N, N, N, N, N, N, N, N),
+    "gp_by_guardian":     (Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   Y,   N),
+    # The guardian shared everything, the minor only vaccinations: the minor's basis
+    # does not open the treatments kept from the guardians.
+    "share_by_guardian_and_minor": (Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, N, N, N),
+    # The minor shared the treatments: that reaches the one kept from the guardians.
+    "share_by_minor_treatments": (N, N, Y, N, N, N, N, N, N, N, N, N, Y),
     "support_agent":      DENIED,
     "admin":              DENIED,
     # A blocked urgentiste who keeps a (blocked) care relationship breaks the glass.
@@ -161,6 +167,11 @@ EXPECTED_BASIS: dict[str, str] = {
     "emergency": "emergency",
     "pharmacist": "care",
     "physiotherapist": "care",
+    "share_whole_by_guardian": "share",
+    "share_sections_by_guardian": "share",
+    "gp_by_guardian": "gp",
+    "share_by_guardian_and_minor": "share",
+    "share_by_minor_treatments": "share",
     "blocked_emergency": "emergency",
     "share_sections_emergency": "emergency",
     "guardian": "guardian",
@@ -300,6 +311,20 @@ def make_actor(kind: str, patient: Patient, care_author: Professional) -> User:
     pro = _pro()
     if kind == "designated_gp":
         DesignatedGP.objects.create(patient=patient, professional=pro)
+    elif kind == "gp_by_guardian":
+        DesignatedGP.objects.create(patient=patient, professional=pro, designated_by_guardian=True)
+    elif kind == "share_whole_by_guardian":
+        Share.objects.create(patient=patient, professional=pro, granted_by_guardian=True)
+    elif kind == "share_sections_by_guardian":
+        for section in ("condition", "treatment"):
+            Share.objects.create(
+                patient=patient, professional=pro, section=section, granted_by_guardian=True
+            )
+    elif kind == "share_by_guardian_and_minor":
+        Share.objects.create(patient=patient, professional=pro, granted_by_guardian=True)
+        Share.objects.create(patient=patient, professional=pro, section="vaccination")
+    elif kind == "share_by_minor_treatments":
+        Share.objects.create(patient=patient, professional=pro, section="treatment")
     elif kind == "share_whole":
         Share.objects.create(patient=patient, professional=pro, expires_at=NOW + 30 * DAY)
     elif kind == "share_sections":
@@ -618,7 +643,15 @@ def test_access_is_established_on_the_expected_basis(actor: str) -> None:
     # Only the patient's side (guardians and carers included) and the designated
     # GP see hidden items (besides their author).
     assert access.sees_hidden == (
-        actor in {"patient", "designated_gp", "guardian", "carer_scoped", "carer_other_scope"}
+        actor
+        in {
+            "patient",
+            "designated_gp",
+            "gp_by_guardian",
+            "guardian",
+            "carer_scoped",
+            "carer_other_scope",
+        }
     )
 
 

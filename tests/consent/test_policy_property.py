@@ -9,7 +9,10 @@ professional, some confidential from the guardians). For every (professional,
 patient) pair the SQL policy must agree with ``oracle_*`` below, written from
 the rules of ARCHITECTURE.md §2 without calling ``consent.policy``; and no
 invisible entry's text may reach the HTML of the professional pages.
-Professionals ignore the guardian-confidential flag.
+An entry kept confidential from the guardians reaches a professional only
+through a basis not granted by a guardian (a share or a GP the minor chose,
+emergency access; shares and GPs are granted by a guardian at random), or as
+its author; never through a care relationship.
 
 Legal guardians: each patient is an adult (about 40, or 18 this very day) or a
 minor (about 10 or 16, or 18 tomorrow) and has 0–2 guardianships, live or ended,
@@ -87,6 +90,7 @@ class PairSpec:
     share_sections: tuple[str, ...]
     blocked: bool
     emergency: str  # "none" | "active" | "expired"
+    share_by_guardian: bool = False  # the share was granted by a legal guardian
 
 
 @dataclass
@@ -112,6 +116,8 @@ class WorldSpec:
     ages: list[str] = field(default_factory=list)  # per patient, one of AGES
     # Per patient: (guardian index in the pool, live) for each guardianship.
     guardianships: list[list[tuple[int, bool]]] = field(default_factory=list)
+    # Per patient: the designated GP was chosen by a legal guardian.
+    gp_by_guardian: list[bool] = field(default_factory=list)
 
 
 @st.composite
@@ -137,6 +143,7 @@ def worlds(draw: st.DrawFn) -> WorldSpec:
                 ),
                 blocked=draw(st.booleans()) and draw(st.booleans()),
                 emergency=emergency,
+                share_by_guardian=draw(st.booleans()),
             )
     entry = st.builds(
         EntrySpec,
@@ -169,6 +176,7 @@ def worlds(draw: st.DrawFn) -> WorldSpec:
         n_guardians,
         ages,
         guardianships,
+        gp_by_guardian=[draw(st.booleans()) for _ in range(n_patients)],
     )
 
 
@@ -191,6 +199,8 @@ def oracle_matrix(spec: WorldSpec, profession: str) -> set[str]:
 class Grant:
     kinds: set[str]
     sees_hidden: bool
+    # The kinds whose entries kept confidential from the guardians it sees.
+    confidential_kinds: set[str] = field(default_factory=set)
 
 
 def oracle_grant(spec: WorldSpec, p: int, q: int) -> Grant | None:
@@ -200,18 +210,24 @@ def oracle_grant(spec: WorldSpec, p: int, q: int) -> Grant | None:
     share = pair.share in {"whole", "sections"}
     emergency = pair.emergency == "active" and not spec.refuses[p]
     matrix = oracle_matrix(spec, spec.professions[q])
+    shared = set(pair.share_sections) if pair.share == "sections" else set(matrix)
+    if "condition" in shared:
+        shared.add(ItemKind.MENTAL_HEALTH)
     # A block shuts out every basis but emergency access.
     if pair.blocked:
-        return Grant(matrix, False) if emergency else None
+        return Grant(matrix, False, set(matrix)) if emergency else None
+    # What reaches the entries kept from the guardians: no basis a guardian granted.
+    reached: set[str] = set()
+    if emergency or (is_gp and not (spec.gp_by_guardian and spec.gp_by_guardian[p])):
+        reached |= matrix
+    if share and not pair.share_by_guardian:
+        reached |= matrix & shared
     if is_gp:
-        return Grant(matrix, True)
+        return Grant(matrix, True, reached & matrix)
     if care or emergency or pair.share == "whole":
-        return Grant(matrix, False)
+        return Grant(matrix, False, reached & matrix)
     if share:
-        shared = set(pair.share_sections)
-        if "condition" in shared:
-            shared.add(ItemKind.MENTAL_HEALTH)
-        return Grant(matrix & shared, False)
+        return Grant(matrix & shared, False, reached & matrix & shared)
     return None
 
 
@@ -221,6 +237,8 @@ def oracle_kind(e: EntrySpec) -> str:
 
 def oracle_sees(grant: Grant, e: EntrySpec, q: int) -> bool:
     if e.deleted or oracle_kind(e) not in grant.kinds:
+        return False
+    if e.confidential and oracle_kind(e) not in grant.confidential_kinds and e.author != q:
         return False
     return not e.hidden or grant.sees_hidden or e.author == q
 
@@ -300,7 +318,11 @@ def build(spec: WorldSpec) -> Built:
         ProfessionVisibility.objects.filter(profession=profession, item_kind=kind).delete()
     for p, patient in enumerate(built.patients):
         if spec.gp[p] is not None:
-            DesignatedGP.objects.create(patient=patient, professional=built.pros[spec.gp[p]])
+            DesignatedGP.objects.create(
+                patient=patient,
+                professional=built.pros[spec.gp[p]],
+                designated_by_guardian=bool(spec.gp_by_guardian and spec.gp_by_guardian[p]),
+            )
         if spec.refuses[p]:
             ConsentSettings.objects.create(patient=patient, refuses_emergency_access=True)
         for g, live in spec.guardianships[p]:
@@ -328,6 +350,7 @@ def build(spec: WorldSpec) -> Built:
                         section=section,
                         expires_at=now - DAY if pair.share == "expired" else now + DAY,
                         revoked_at=now - DAY if pair.share == "revoked" else None,
+                        granted_by_guardian=pair.share_by_guardian,
                     )
             if pair.blocked:
                 Block.objects.create(patient=patient, professional=pro)
@@ -565,8 +588,10 @@ def test_the_oracle_itself_on_a_hand_written_case() -> None:
     assert shared is not None and shared.kinds == {"condition"}
     assert oracle_grant(spec, 1, 1) is None  # blocked
     assert oracle_grant(spec, 1, 2) is None  # refused emergency
-    # Professionals ignore the guardians' confidentiality.
-    assert oracle_sees(gp, confidential, 1) and oracle_sees(physio, confidential, 0)
+    # What is kept from the guardians: the GP (not chosen by a guardian) and its
+    # author see it; a care relationship does not reach it.
+    assert oracle_sees(gp, confidential, 1) and not oracle_sees(physio, confidential, 0)
+    assert oracle_sees(physio, EntrySpec("allergy", False, False, False, 0, confidential=True), 0)
 
     assert oracle_guardian(spec, 0, 0)  # live, of a minor
     assert not oracle_guardian(spec, 0, 1)  # ended

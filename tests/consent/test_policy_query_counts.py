@@ -22,10 +22,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from consent.models import Block, CareRelationship, Share
+from consent.models import CareRelationship, Share
 from messpace.accounts.models import Professional, User
 from records.models import SECTION_MODELS, Patient, TimelineEvent
-from tests.factories import PatientFactory, PatientUserFactory, ProfessionalFactory
+from tests.factories import (
+    BlockFactory,
+    PatientFactory,
+    PatientUserFactory,
+    ProfessionalFactory,
+    ShareFactory,
+)
 from tests.records.conftest import build_record
 
 # The bounds of tests/records/test_query_counts.py for a professional, plus one:
@@ -46,17 +52,15 @@ def grow(bob: Professional, alice: Patient, *, grants: int, entries: int) -> int
     is left empty (an empty list skips a query and would blur the comparison).
     """
     now = timezone.now()
-    Share.objects.create(patient=alice, professional=bob)
+    ShareFactory(patient=alice, professional=bob)
     for _ in range(grants - 1):
-        Share.objects.create(patient=PatientFactory(), professional=bob)
+        ShareFactory(professional=bob)
     if grants > 1:
         for _ in range(5):
-            Share.objects.create(
-                patient=PatientFactory(), professional=bob, expires_at=now - dt.timedelta(days=1)
-            )
+            ShareFactory(professional=bob, expires_at=now - dt.timedelta(days=1))
             blocker = PatientFactory()
             CareRelationship.objects.create(patient=blocker, professional=bob)
-            Block.objects.create(patient=blocker, professional=bob)
+            BlockFactory(patient=blocker, professional=bob)
     build_record(alice, entries)
     hidden = 0
     for model in SECTION_MODELS.values():

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import factory.random
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from records.management.demo import seed
-from records.management.demo.base import ACCOUNTS, BACKUP_CODES, SEED, Seeder
-from tests.factories import DEFAULT_PASSWORD
+from records.management.demo.base import ACCOUNTS, BACKUP_CODES, DEMO_PASSWORD, Seeder
 
 
 class Command(BaseCommand):
@@ -43,9 +42,14 @@ class Command(BaseCommand):
                 "seed_demo crée des comptes au mot de passe connu : il ne tourne qu’avec "
                 "DEBUG=true (ou --force pour une base de démonstration)."
             )
-        factory.random.reseed_random(SEED)
         seeder = Seeder(timezone.localdate())
-        with transaction.atomic():
+        # The services' notices (carer invitation, declared care relationships,
+        # campaign emails) go to invented addresses, sent when the transaction
+        # commits: keep them out of the terminal and off the network.
+        with (
+            override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"),
+            transaction.atomic(),
+        ):
             seed(seeder)
         self._print(seeder, options["base_url"].rstrip("/"))
 
@@ -61,12 +65,12 @@ class Command(BaseCommand):
             )
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Connexion : {base_url}{reverse('accounts:login')}"))
-        self.stdout.write(f"Mot de passe de tous les comptes : {DEFAULT_PASSWORD}")
+        self.stdout.write(f"Mot de passe de tous les comptes : {DEMO_PASSWORD}")
         self.stdout.write("")
         codes = f"{BACKUP_CODES[0]} … {BACKUP_CODES[-1]}"
         header = ("Rôle", "Nom", "Adresse électronique", "Mot de passe", "Codes de secours")
         rows = [header] + [
-            (a.role, a.name, a.email, DEFAULT_PASSWORD, codes if a.two_factor else "—")
+            (a.role, a.name, a.email, DEMO_PASSWORD, codes if a.two_factor else "—")
             for a in ACCOUNTS
         ]
         widths = [max(len(row[i]) for row in rows) for i in range(len(header))]

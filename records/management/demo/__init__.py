@@ -13,7 +13,16 @@ What a visitor may have changed and needs back to log in is restored on every
 run: the shared password, the fixed backup codes (each works once), active
 accounts without an axes lockout, active records, open care relationships,
 designated GPs, the physiotherapist's share, Gérard's hidden entry, the
-children's guardians and Gérard's carer.
+children's guardians and Gérard's carer; a block of one of the care team by
+one of its patients is lifted.
+
+Everything is written through the services, as the application writes it
+(the accounts manager, ``records.services``, the record lifecycle,
+``consent.services``, ``documents.services``, the opt-out campaign services),
+and nothing comes from ``tests/``: ``make demo`` runs from the installed
+package, without factory_boy or Faker. Only dates are moved back once a
+service has run (care relationships, the first designation of the GP, the
+campaign), since no service backdates anything.
 """
 
 from __future__ import annotations
@@ -41,6 +50,12 @@ def seed(s: Seeder) -> None:
     gerard, dominique = seed_gerard(s), seed_dominique(s)
     family = seed_moreau_family(s)
     patientele = seed_patientele(s)
+    # Both parents are the legal guardians of Emma and Louis (first: a guardian
+    # acts for Louis, who has no login, should a block need lifting).
+    emma, louis = family[2][0], family[3][0]
+    for parent in ("julien", "camille"):
+        for child in (emma, louis):
+            s.guardian(parent, child)
     care_since = today - dt.timedelta(days=2 * 365)
     for patient, _, _ in (gerard, dominique, *family, *patientele):
         s.care("gp", patient, care_since)
@@ -55,11 +70,6 @@ def seed(s: Seeder) -> None:
     # Gérard shares only two sections with the physiotherapist (fall prevention).
     s.share("physio", gerard[0], (ItemKind.HANDICAP, ItemKind.TREATMENT))
 
-    # Both parents are the legal guardians of Emma and Louis.
-    emma, louis = family[2][0], family[3][0]
-    for parent in ("julien", "camille"):
-        for child in (emma, louis):
-            s.guardian(parent, child)
     # Sophie, Gérard's daughter, helps him with his treatments and measures.
     s.carer(
         "sophie",

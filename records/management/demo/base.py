@@ -15,14 +15,25 @@ from django.utils import timezone
 from django_otp import devices_for_user
 from django_otp.models import ThrottlingMixin
 from stdnum import luhn
+from stdnum.fr import nir as stdnum_nir
 
-from consent.models import CareRelationship, CarerGrant, DesignatedGP, Guardianship, Share
-from consent.policy import RecordAccess, own_record_access, professional_record_access
+from consent.models import Block, CareRelationship, CarerGrant, DesignatedGP, Guardianship, Share
+from consent.policy import (
+    RecordAccess,
+    guardian_record_access,
+    own_record_access,
+    professional_record_access,
+)
 from consent.services import (
-    carer_token_hash,
+    block_remove,
+    care_relationship_declare,
+    carer_accept,
+    carer_invite,
+    designated_gp_set,
     entry_guardian_confidentiality_set,
     entry_visibility_set,
     guardianship_add,
+    share_grant,
 )
 from messpace.accounts.models import Profession, Professional, User
 from messpace.accounts.services import backup_codes_regenerate
@@ -31,15 +42,11 @@ from records.lifecycle.models import Record, RecordState
 from records.lifecycle.services import record_transition
 from records.management.demo.schedules import CERTIFICATES, GROWTH, GROWTH_AGES
 from records.models import Entry, Measure, MeasureKind, Patient, Vaccination
-from tests.factories import (
-    DEFAULT_PASSWORD,
-    CareRelationshipFactory,
-    ProfessionalFactory,
-    UserFactory,
-)
 
 SEED = 20260101
 DOMAIN = "demo.example"
+# The one password of every demo account, printed by seed_demo and listed in README.md.
+DEMO_PASSWORD = "Demo-messpace-2026!"  # noqa: S105 (published on purpose: README.md)
 # Shared by every account that must use two-step login; each code works once per
 # account and every run of seed_demo restores all ten.
 BACKUP_CODES: tuple[str, ...] = tuple(f"secours{n:02d}" for n in range(1, 11))
@@ -50,6 +57,17 @@ EXTRA_PATIENTS = 8
 
 def _rpps(body: str) -> str:
     return body + luhn.calc_check_digit(body)
+
+
+def make_nir(*, sex: str, birth_date: dt.date, rng: random.Random) -> str:
+    """A valid INS drawn with ``rng``: sex, year and month of birth, department,
+    commune, order, then the key (97 - number mod 97)."""
+    body = (
+        ("1" if sex == "M" else "2")
+        + f"{birth_date.year % 100:02d}{birth_date.month:02d}"
+        + f"{rng.randint(1, 95):02d}{rng.randint(1, 990):03d}{rng.randint(1, 999):03d}"
+    )
+    return body + stdnum_nir.calc_check_digits(body)
 
 
 @dataclass(frozen=True)
@@ -214,12 +232,13 @@ class Summary:
 
 
 class Seeder:
-    """Writes the demo through the factories and ``records.services``."""
+    """Writes the demo through the services: the accounts manager, ``records.services``,
+    the record lifecycle and ``consent.services``."""
 
     def __init__(self, today: dt.date) -> None:
         self.today = today
         # One hash for every account: hashing is deliberately slow.
-        self.password_hash = make_password(DEFAULT_PASSWORD)
+        self.password_hash = make_password(DEMO_PASSWORD)
         self.summary = Summary()
         self.pros: dict[str, Professional] = {}
         self.users: dict[str, User] = {}
@@ -227,9 +246,11 @@ class Seeder:
 
     # --- people -------------------------------------------------------------
     def user(self, account: Account, first_name: str, last_name: str, **flags: bool) -> User:
-        user = UserFactory.create(
-            email=account.email, first_name=first_name, last_name=last_name, password=None
-        )
+        user = User.objects.filter(email=account.email).first()
+        if user is None:
+            user = User.objects.create_user(
+                account.email, first_name=first_name, last_name=last_name
+            )
         user.password = self.password_hash
         user.is_active = True
         for name, value in flags.items():
@@ -249,7 +270,7 @@ class Seeder:
         user = self.user(ACCOUNTS_BY_KEY[spec.key], spec.first_name, spec.last_name)
         pro = Professional.objects.filter(rpps=spec.rpps).first()
         if pro is None:
-            pro = ProfessionalFactory.create(
+            pro = Professional(
                 user=user,
                 rpps=spec.rpps,
                 profession=spec.profession,
@@ -259,6 +280,8 @@ class Seeder:
                 practice_city="Paris",
                 practice_phone=spec.practice_phone,
             )
+            pro.full_clean()
+            pro.save()
         self.pros[spec.key] = pro
         return pro
 
@@ -302,30 +325,64 @@ class Seeder:
             reason="Activation (données de démonstration)",
         )
 
+    def _holder_access(self, patient: Patient) -> RecordAccess:
+        """The patient's own access, or a legal guardian's for a child without a login."""
+        if patient.user is not None:
+            return own_record_access(patient.user)
+        guardianship = Guardianship.objects.filter(patient=patient, ended_at__isnull=True).first()
+        if guardianship is None:
+            raise ValueError(f"{patient.full_name} has neither a login nor a guardian.")
+        return guardian_record_access(guardianship.guardian, patient.pk)
+
+    def _unblock(self, patient: Patient, pro: Professional) -> None:
+        """A visitor may have blocked one of the team: lift it, as from the patient's page."""
+        if Block.objects.filter(patient=patient, professional=pro).exists():
+            block_remove(access=self._holder_access(patient), professional_id=pro.pk)
+
     def care(self, pro_key: str, patient: Patient, since: dt.date) -> None:
+        """The professional declares the care relationship (restored if ended),
+        dated back to ``since``."""
         pro = self.pros[pro_key]
-        if not CareRelationship.objects.filter(
+        # An open relationship gives nothing while a block stands.
+        self._unblock(patient, pro)
+        if CareRelationship.objects.filter(
             professional=pro, patient=patient, ended_at__isnull=True
         ).exists():
-            CareRelationshipFactory.create(
-                professional=pro, patient=patient, started_at=at(since), created_by=patient.user
-            )
+            return
+        relationship = care_relationship_declare(
+            professional=pro, patient=patient, declared_by=pro.user
+        )
+        CareRelationship.objects.filter(pk=relationship.pk).update(started_at=at(since))
 
     def designate_gp(self, pro_key: str, patient: Patient, since: dt.date) -> None:
-        """Make the professional the patient's médecin traitant (restored if changed)."""
-        DesignatedGP.objects.update_or_create(
-            patient=patient,
-            defaults={"professional": self.pros[pro_key]},
-            create_defaults={"professional": self.pros[pro_key], "designated_at": at(since)},
-        )
+        """The patient chooses the professional as médecin traitant (restored if changed);
+        a first designation is dated back to ``since``."""
+        pro = self.pros[pro_key]
+        current = DesignatedGP.objects.filter(patient=patient).first()
+        if current is not None and current.professional_id == pro.pk:
+            return
+        self._unblock(patient, pro)
+        designated = designated_gp_set(access=self._holder_access(patient), professional=pro)
+        if current is None:
+            DesignatedGP.objects.filter(pk=designated.pk).update(designated_at=at(since))
 
     def share(self, pro_key: str, patient: Patient, sections: tuple[str, ...]) -> None:
-        """A share the patient granted, one live row per section (restored if revoked)."""
+        """The patient shares these sections, without end (restored if revoked or changed)."""
         pro = self.pros[pro_key]
-        for section in sections:
-            Share.objects.get_or_create(
-                patient=patient, professional=pro, section=section, revoked_at__isnull=True
-            )
+        live = set(
+            Share.objects.filter(
+                patient=patient, professional=pro, revoked_at__isnull=True, expires_at__isnull=True
+            ).values_list("section", flat=True)
+        )
+        if live == set(sections):
+            return
+        self._unblock(patient, pro)
+        share_grant(
+            access=self._holder_access(patient),
+            professional=pro,
+            sections=list(sections),
+            expires_at=None,
+        )
 
     def hide(self, patient: Patient, entry: Entry) -> None:
         """The patient hides one of their entries from professionals, as from their page."""
@@ -344,24 +401,22 @@ class Seeder:
     def carer(
         self, carer_key: str, patient: Patient, sections: tuple[str, ...], *, can_write: bool
     ) -> None:
-        """An accepted carer grant for a year (restored if revoked or expired)."""
+        """The patient invites the carer for a year and the carer accepts (restored if
+        revoked or expired)."""
         user = self.users[carer_key]
         now = timezone.now()
-        live = CarerGrant.objects.filter(
+        if CarerGrant.objects.filter(
             patient=patient, carer=user, revoked_at__isnull=True, expires_at__gt=now
+        ).exists():
+            return
+        _grant, token = carer_invite(
+            access=self._holder_access(patient),
+            email=user.email,
+            sections=list(sections),
+            can_write=can_write,
+            expires_at=now + dt.timedelta(days=365),
         )
-        if not live.exists():
-            CarerGrant.objects.create(
-                patient=patient,
-                carer=user,
-                invited_email=user.email,
-                # The invitation was accepted: its token no longer matters.
-                token_hash=carer_token_hash(f"demo-{patient.pk}-{user.pk}-{now.isoformat()}"),
-                sections=list(sections),
-                can_write=can_write,
-                expires_at=now + dt.timedelta(days=365),
-                accepted_at=now,
-            )
+        carer_accept(user=user, token=token)
 
     def keep_from_guardians(self, author: User, patient: Patient, entry: Entry) -> None:
         """A professional keeps an entry of a minor's record from the parents."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import factory.random
 from django.test import override_settings
 from django.utils import timezone
 
@@ -24,9 +23,9 @@ from consent.policy import own_record_access
 from messpace.accounts.models import User
 from records import services
 from records.lifecycle.services import record_close
-from records.management.demo.base import DOMAIN, SEED, Seeder, seeded_rng
+from records.management.demo.base import DOMAIN, Seeder, make_nir, seeded_rng
+from records.management.demo.names import draw_identity
 from records.models import Patient, Sex
-from tests.factories import PatientFactory, UserFactory, make_nir
 
 CAMPAIGN_NAME = "Rhône — information avant ouverture (démonstration)"
 PEOPLE = 48
@@ -69,31 +68,27 @@ def seed_campaign(s: Seeder) -> None:
 
     # Some opened their record and signed in; two of them closed it since.
     for n, patient in enumerate(people[6:20]):
-        user = _login(patient, last_login=now - dt.timedelta(days=2 + n))
+        user = _login(s, patient, last_login=now - dt.timedelta(days=2 + n))
         if n in (3, 9):
             record_close(access=own_record_access(user))
 
 
 def _insured(n: int) -> Patient:
     rng = seeded_rng(f"campaign-{n}")
-    factory.random.reseed_random(f"{SEED}:campaign-{n}")
     sex = Sex.FEMALE if n % 2 == 0 else Sex.MALE
     birth = dt.date(rng.randint(1950, 2004), rng.randint(1, 12), rng.randint(1, 28))
-    first_name = "first_name_female" if sex == Sex.FEMALE else "first_name_male"
-    drawn = PatientFactory.build(
-        sex=sex, birth_date=birth, given_names=factory.Faker(first_name, locale="fr_FR")
-    )
-    postcode, city = CITIES[n % len(CITIES)]
+    nir = make_nir(sex=sex, birth_date=birth, rng=rng)
+    drawn = draw_identity(rng, sex, cities=(CITIES[n % len(CITIES)],))
     return services.patient_create(
         data={
-            "nir": make_nir(sex=sex, birth_date=birth, rng=rng),
+            "nir": nir,
             "birth_names": drawn.birth_names,
             "given_names": drawn.given_names,
             "birth_date": birth,
             "sex": sex,
             "address_line1": drawn.address_line1,
-            "postcode": postcode,
-            "city": city,
+            "postcode": drawn.postcode,
+            "city": drawn.city,
             # A quarter gave an email address to their insurer; the others get a letter.
             "email": f"assure{n + 1}@{DOMAIN}" if n % 4 == 0 else "",
         }
@@ -104,13 +99,13 @@ def _answered_on(patient: Patient, when: dt.datetime) -> None:
     Notice.objects.filter(record__patient=patient).update(outcome_at=when)
 
 
-def _login(patient: Patient, *, last_login: dt.datetime) -> User:
-    user = UserFactory.create(
-        email=f"assure.{patient.nir[-6:]}@{DOMAIN}",
-        first_name=patient.first_given_name,
-        last_name=patient.birth_names.title(),
+def _login(s: Seeder, patient: Patient, *, last_login: dt.datetime) -> User:
+    """The person opened an account (with the demo's password) and signed in since."""
+    email = f"assure.{patient.nir[-6:]}@{DOMAIN}"
+    user = User.objects.filter(email=email).first() or User.objects.create_user(
+        email, first_name=patient.first_given_name, last_name=patient.birth_names.title()
     )
-    User.objects.filter(pk=user.pk).update(last_login=last_login)
+    User.objects.filter(pk=user.pk).update(password=s.password_hash, last_login=last_login)
     Patient.objects.filter(pk=patient.pk).update(user=user)
     patient.user = user
     return user

@@ -14,6 +14,7 @@ from records.management.demo.base import (
     Seeder,
     at,
     dec,
+    make_nir,
     seeded_rng,
     years_before,
 )
@@ -38,7 +39,6 @@ from records.models import (
     Treatment,
     Vaccination,
 )
-from tests.factories import make_nir
 
 
 # --- Gérard Fontaine: 74, type 2 diabetes, hypertension, atrial fibrillation ----

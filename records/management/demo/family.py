@@ -17,6 +17,7 @@ from records.management.demo.base import (
     after_months,
     at,
     dec,
+    make_nir,
     seeded_rng,
     years_before,
 )
@@ -40,7 +41,6 @@ from records.models import (
     Treatment,
     Vaccination,
 )
-from tests.factories import make_nir
 
 
 def seed_moreau_family(s: Seeder) -> list[Person]:

@@ -1,24 +1,22 @@
-"""The GP's other patients, drawn with Faker ``fr_FR`` under a fixed seed."""
+"""The GP's other patients, drawn from the fixed lists of :mod:`.names` under a fixed seed."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import factory.random
-
 from records.management.demo.base import (
     DOMAIN,
     EXTRA_PATIENTS,
     GP_NAME,
-    SEED,
     Person,
     Seeder,
     at,
     dec,
+    make_nir,
     seeded_rng,
 )
+from records.management.demo.names import draw_identity
 from records.models import Condition, Measure, MeasureKind, Patient, Sex, Treatment
-from tests.factories import PatientFactory, make_nir
 
 PATIENTELE_CONDITIONS = (
     ("I10", "Hypertension artérielle essentielle", "Amlodipine 5 mg", "1 comprimé", "le matin"),
@@ -40,15 +38,13 @@ def seed_patientele(s: Seeder) -> list[Person]:
     patients: list[Person] = []
     for n in range(EXTRA_PATIENTS):
         rng = seeded_rng(f"patientele-{n}")
-        factory.random.reseed_random(f"{SEED}:patientele-{n}")
         sex = Sex.FEMALE if n % 2 == 0 else Sex.MALE
         birth = dt.date(rng.randint(1940, 2000), rng.randint(1, 12), rng.randint(1, 28))
-        first_name = "first_name_female" if sex == Sex.FEMALE else "first_name_male"
-        drawn = PatientFactory.build(
-            sex=sex, birth_date=birth, given_names=factory.Faker(first_name, locale="fr_FR")
-        )
+        # The INS before the names: an earlier demo's patients keep theirs.
+        nir = make_nir(sex=sex, birth_date=birth, rng=rng)
+        drawn = draw_identity(rng, sex)
         data = {
-            "nir": make_nir(sex=sex, birth_date=birth, rng=rng),
+            "nir": nir,
             "birth_names": drawn.birth_names,
             "given_names": drawn.given_names,
             "birth_date": birth,

@@ -1,4 +1,4 @@
-"""Fixtures for the opt-out tests: the same frozen clock as the record tests."""
+"""Fixtures for the opt-out tests: the same frozen clock as the record tests, an admin."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from messpace.accounts.models import User
+from tests.factories import UserFactory
 from tests.records.conftest import NOW
 
 
@@ -15,3 +17,12 @@ def now(time_machine: Any) -> dt.datetime:
     """Freeze the clock at ``NOW`` (Paris time) unless a test moves it."""
     time_machine.move_to(NOW, tick=False)
     return NOW
+
+
+@pytest.fixture
+def admin_user(db: None) -> User:
+    """Diane, a superuser: she imports cohorts and runs campaigns from the admin."""
+    return UserFactory(
+        email="admin@exemple.fr", first_name="Diane", last_name="Admin", is_staff=True,
+        is_superuser=True,
+    )  # fmt: skip

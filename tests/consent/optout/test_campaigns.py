@@ -31,7 +31,7 @@ from messpace import vault
 from messpace.blobs import blob_get
 from records.lifecycle.models import Record, RecordState, RecordTransition
 from records.models import Patient
-from tests.factories import PatientFactory, UserFactory, set_record_state
+from tests.factories import CampaignFactory, PatientFactory, UserFactory, set_record_state
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=PARIS)
@@ -47,9 +47,7 @@ def _created(**kwargs: Any) -> Patient:
 
 
 def _campaign(**kwargs: Any) -> Campaign:
-    return Campaign.objects.create(
-        name="Paris 2026", created_by=UserFactory(is_staff=True), **kwargs
-    )
+    return CampaignFactory(name="Paris 2026", **kwargs)
 
 
 def _start(campaign: Campaign) -> int:

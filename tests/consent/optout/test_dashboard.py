@@ -30,7 +30,7 @@ from consent.optout.services import returns as bounce_services
 from messpace.accounts.models import User
 from records.lifecycle.models import Record, RecordState
 from records.models import Patient
-from tests.factories import PatientFactory, UserFactory, set_record_state
+from tests.factories import CampaignFactory, PatientFactory, UserFactory, set_record_state
 
 PARIS = ZoneInfo("Europe/Paris")
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=PARIS)  # a Monday
@@ -54,7 +54,7 @@ def _person(given: str, family: str, *, email: bool = True, **kwargs: Any) -> Pa
 
 
 def _campaign(name: str) -> Campaign:
-    return Campaign.objects.create(name=name, created_by=UserFactory(is_staff=True))
+    return CampaignFactory(name=name)
 
 
 def _start(campaign: Campaign) -> None:

@@ -12,11 +12,11 @@ from django.test import Client, TestCase
 from django.urls import reverse
 from pytest_django.asserts import assertContains
 
-from consent.optout.models import Campaign, Notice, NoticeDelivery
+from consent.optout.models import Notice, NoticeDelivery
 from messpace.accounts.models import User
 from records.lifecycle.models import Record, RecordState
 from records.models import Patient
-from tests.factories import PatientFactory, UserFactory
+from tests.factories import CampaignFactory, PatientFactory, UserFactory
 
 GENERIC = "ne correspondent à aucun avis en attente"
 
@@ -31,7 +31,7 @@ def _notified(**kwargs: Any) -> tuple[Patient, str]:
     from consent.optout.services import campaigns as campaign_services
 
     patient = PatientFactory(record_state=RecordState.CREATED, **kwargs)
-    campaign = Campaign.objects.create(name="C", created_by=UserFactory(is_staff=True))
+    campaign = CampaignFactory(name="C")
     mail.outbox.clear()
     with TestCase.captureOnCommitCallbacks(execute=True):
         campaign_services.campaign_start(campaign=campaign)
@@ -156,9 +156,7 @@ def test_a_minors_record_is_not_activated_online() -> None:
     from consent.optout.services import campaigns as campaign_services
 
     with TestCase.captureOnCommitCallbacks(execute=True):
-        campaign_services.campaign_start(
-            campaign=Campaign.objects.create(name="C", created_by=UserFactory(is_staff=True))
-        )
+        campaign_services.campaign_start(campaign=CampaignFactory(name="C"))
     code = re.search(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b", mail.outbox[0].body).group(0)  # type: ignore[union-attr]
 
     refused = _answer(

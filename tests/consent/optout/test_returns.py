@@ -41,7 +41,7 @@ from messpace.accounts.models import User
 from messpace.blobs import blob_get
 from records.lifecycle.models import RecordState
 from records.models import Patient
-from tests.factories import PatientFactory, UserFactory
+from tests.factories import CampaignFactory, PatientFactory, UserFactory
 
 PARIS = ZoneInfo("Europe/Paris")
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=PARIS)
@@ -65,7 +65,7 @@ def _person(given: str, family: str, *, email: bool = True, **kwargs: Any) -> Pa
 
 
 def _start(name: str) -> Campaign:
-    campaign = Campaign.objects.create(name=name, created_by=UserFactory(is_staff=True))
+    campaign = CampaignFactory(name=name)
     with TestCase.captureOnCommitCallbacks(execute=True):
         services.campaign_start(campaign=campaign)
     return campaign
@@ -301,7 +301,7 @@ def test_a_person_who_already_opened_their_record_gets_no_replacement_letter(
 
 def test_an_email_not_sent_yet_cannot_have_bounced(db: None) -> None:
     person = _person("Paul", "PETIT")
-    campaign = Campaign.objects.create(name="Lente", created_by=UserFactory(is_staff=True))
+    campaign = CampaignFactory(name="Lente")
     with TestCase.captureOnCommitCallbacks(execute=False):  # the sending task never ran
         services.campaign_start(campaign=campaign)
     services.notices_issue_batch(campaign_id=campaign.pk)
@@ -617,7 +617,7 @@ def test_only_those_who_may_change_campaigns_import_returns(
 
 
 def test_a_draft_campaign_has_no_returns_to_import(db: None, client: Client, login: Login) -> None:
-    draft = Campaign.objects.create(name="Brouillon", created_by=UserFactory(is_staff=True))
+    draft = CampaignFactory(name="Brouillon")
     client = _admin(login, client)
     url = reverse("admin:optout_campaign_bounces", args=[draft.pk])
 

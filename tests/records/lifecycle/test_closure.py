@@ -21,7 +21,7 @@ from django.test import Client, TestCase
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from consent.models import AccessAction, AccessBasis, AccessLog, CareRelationship, CarerGrant
+from consent.models import AccessAction, AccessBasis, AccessLog, CareRelationship
 from consent.policy import (
     carer_record_access,
     guardian_record_access,
@@ -49,6 +49,7 @@ from tests.documents.test_documents import pdf_bytes
 from tests.factories import (
     DEFAULT_PASSWORD,
     CareRelationshipFactory,
+    CarerGrantFactory,
     PatientFactory,
     PatientUserFactory,
     ProfessionalFactory,
@@ -202,11 +203,9 @@ def test_only_the_holder_may_close_or_see_a_closed_record(
 
 def test_a_carer_loses_access_while_the_record_is_closed(alice: Patient) -> None:
     carer = UserFactory(first_name="Carole", last_name="MARTIN")
-    CarerGrant.objects.create(
+    CarerGrantFactory(
         patient=alice,
         carer=carer,
-        invited_email=carer.email,
-        token_hash="c" * 64,
         sections=["treatment"],
         expires_at=NOW + dt.timedelta(days=30),
         accepted_at=NOW - dt.timedelta(days=1),
@@ -584,7 +583,7 @@ def test_an_erased_person_is_not_created_again_by_a_cohort_import() -> None:
     """GIVEN a person imported, whose record opened, was closed and erased
     WHEN the same person comes again in a later cohort file
     THEN nothing is created or updated: the record stays deleted, without contact."""
-    from tests.consent.optout.test_cohorts import ALICE_NIR, alice_row, csv_file, run_import
+    from tests.consent.optout.cohorts import ALICE_NIR, alice_row, csv_file, run_import
 
     admin = UserFactory(is_staff=True, is_superuser=True)
     run_import(admin, csv_file([alice_row()]))

@@ -5,11 +5,13 @@ Three layers, each enough on its own against XXE and entity expansion:
 1. before any parser sees the bytes, a document that contains a DOCTYPE or any
    other markup declaration (``<!ENTITY``, ``<!ELEMENT``…) is refused: a CDA
    document never needs one, and refusing it means no entity is ever declared,
-   let alone expanded or fetched;
+   let alone expanded or fetched (:func:`check_declarations`);
 2. the lxml parser is configured to resolve no entity, load no DTD, touch no
-   network and refuse huge trees;
+   network and refuse huge trees (:func:`safe_parser`);
 3. after parsing, a document that still carries a DTD is refused, and the
-   element depth and count are bounded.
+   element depth and count are bounded (:func:`check_tree`).
+
+:func:`parse` applies all three.
 
 Only ASCII-compatible encodings are accepted, so that the byte scan of layer 1
 sees every declaration (a UTF-16 document could hide ``<!DOCTYPE`` from it).
@@ -35,8 +37,11 @@ _ACCEPTED_ENCODINGS = frozenset(
 )
 
 
-def _parser() -> etree.XMLParser:
-    # A fresh parser per document: lxml parsers must not be shared across threads.
+def safe_parser() -> etree.XMLParser:
+    """A fresh lxml parser with layer 2 on: no entity resolved, no DTD loaded, no network.
+
+    One per document: lxml parsers must not be shared across threads.
+    """
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -114,9 +119,18 @@ def parse(data: bytes, *, max_depth: int, max_nodes: int) -> etree._Element:
     """
     check_declarations(data)
     try:
-        root = etree.fromstring(data, parser=_parser())
+        root = etree.fromstring(data, parser=safe_parser())
     except etree.XMLSyntaxError as error:
         raise Refused("xml_invalid", _syntax_message(error)) from error
+    check_tree(root, max_depth=max_depth, max_nodes=max_nodes)
+    return root
+
+
+def check_tree(root: etree._Element, *, max_depth: int, max_nodes: int) -> None:
+    """Layer 3, on a parsed tree: refuse a DTD that got through, and bound depth and size.
+
+    Raises ``Refused`` with ``"xml_unsafe"``, ``"nesting_too_deep"`` or ``"too_large"``.
+    """
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise Refused("xml_unsafe", "Le document XML contient une DTD : elle n'est pas acceptée.")
@@ -139,7 +153,6 @@ def parse(data: bytes, *, max_depth: int, max_nodes: int) -> etree._Element:
                 "too_large",
                 f"Le document XML contient plus de {max_nodes} éléments : il n'est pas accepté.",
             )
-    return root
 
 
 def local_name(element: etree._Element) -> str:
