@@ -9,7 +9,7 @@ The script creates its own database (``<DATABASE_NAME>_bench_cohorts``,
 dropped at the end) and a temporary media directory for the encrypted file.
 It writes a synthetic CSV of ``--rows`` lines, seeded so that every run gets
 the same file on a given day: valid NIRs whose keys agree with the sex, birth
-year and month (``messpace.factories.make_nir``), about a fifth of minors,
+year and month (``tests.factories.make_nir``), about a fifth of minors,
 most of them with one or two guardians' NIRs (the guardians often adults of
 the same file, sometimes in the same chunk), half with an email, a third with
 a mobile number, 0.5 % of invalid lines (wrong key, impossible date, markup,

@@ -5,7 +5,7 @@ Usage (no database, no Redis: embedded settings)::
     DEBUG=true python bench/letters.py [--letters 1000] [--batch-size 1000] [--sample 50]
 
 Renders ``--letters`` synthetic letters the way a campaign does: one
-``records.letters.render_batch`` PDF (and its CSV manifest) per
+``consent.optout.letters.render_batch`` PDF (and its CSV manifest) per
 ``--batch-size`` letters. Then, in the same run, renders ``--sample`` of the
 same letters each as its own WeasyPrint document with ``render_one`` (the
 baseline). A warm-up render comes first so both ways run with imports and

@@ -64,10 +64,12 @@ def care_relationship_notify(*, relationship_id: int) -> bool:
 
     The notice names the professional and the date, nothing about health, and
     not their profession or specialty (which could say what care is given).
-    It goes where the emergency notices go: the record's contact address, or
-    the patient's login. Claimed with a conditional update; a failed send
-    rolls the claim back for the retry. A relationship ended meanwhile gets
-    no notice.
+    An adult's goes where the emergency notices go: the record's contact
+    address, or the patient's login. A minor's goes to each live legal
+    guardian, who manage the record, and also to the minor's own login from
+    15. Claimed with a conditional update; a failed send rolls the claim back
+    for the retry. A relationship ended meanwhile, or without anyone to tell,
+    gets no notice.
     """
     with transaction.atomic():
         claimed = CareRelationship.objects.filter(
@@ -81,9 +83,9 @@ def care_relationship_notify(*, relationship_id: int) -> bool:
         relationship = CareRelationship.objects.select_related(
             "patient__user", "professional__user"
         ).get(pk=relationship_id)
-        patient = relationship.patient
-        email = patient.email or (patient.user.email if patient.user else "")
-        if not email:
+        recipients = _care_notice_recipients(relationship.patient)
+        if not recipients:
+            transaction.set_rollback(True)
             return False
         path = reverse("consent:care_refuse", args=[relationship.pk])
         context = {
@@ -92,9 +94,28 @@ def care_relationship_notify(*, relationship_id: int) -> bool:
             "site_name": settings.MESSPACE_SITE_NAME,
             "link": settings.MESSPACE_SITE_URL.rstrip("/") + path,
         }
-        message = notice_email("care_relationship_declared", context, email)
-        message.send()
+        for email in recipients:
+            notice_email("care_relationship_declared", context, email).send()
     return True
+
+
+def _care_notice_recipients(patient: Patient) -> list[str]:
+    """Who is told of a care relationship declared for ``patient`` (see above)."""
+    if not patient.is_minor:
+        email = patient.email or (patient.user.email if patient.user else "")
+        return [email] if email else []
+    emails = list(
+        Guardianship.objects.filter(patient=patient, ended_at__isnull=True)
+        .exclude(guardian__email="")
+        .order_by("pk")
+        .values_list("guardian__email", flat=True)
+    )
+    if patient.may_keep_from_guardians and patient.user is not None and patient.user.email:
+        emails.append(patient.user.email)
+    unique: dict[str, str] = {}
+    for email in emails:
+        unique.setdefault(email.lower(), email)
+    return list(unique.values())
 
 
 def carer_invitation_send(*, grant_id: int, token: str) -> bool:

@@ -438,13 +438,15 @@ def professional_record_access(user: User, patient_id: int) -> RecordAccess:
     patient with one EXISTS per basis, the profession's matrix, and (for a
     share) the shared sections and who granted them.
 
-    What a legal guardian granted (a share, the designated GP) never reaches
-    the items kept confidential from the guardians: those are seen only
-    through a basis that does not come from a guardian (a share the minor
-    granted, a GP the guardians did not designate, emergency access), or by
-    their own author (``RecordAccess.confidential_kinds``). A care relationship
-    the professional declared alone comes from nobody's choice in the record,
-    and reaches them neither.
+    While the patient is a minor, what a legal guardian granted (a share, the
+    designated GP) never reaches the items kept confidential from the
+    guardians: those are seen only through a basis that does not come from a
+    guardian (a share the minor granted, a GP the guardians did not designate,
+    emergency access), or by their own author (``RecordAccess.confidential_kinds``).
+    A care relationship the professional declared alone comes from nobody's
+    choice in the record, and reaches them neither; a professional who is
+    one of the minor's guardians sees only what they wrote. From 18 the
+    guardians are gone, and these items are seen by the usual rules.
     """
     if not user.is_authenticated or not user.is_professional:
         raise Http404
@@ -465,6 +467,10 @@ def professional_record_access(user: User, patient_id: int) -> RecordAccess:
                 ended_at__isnull=True,
                 declared_by_professional=True,
             )
+        ),
+        # A professional who is also one of the minor's guardians.
+        "is_guardian": Exists(
+            Guardianship.objects.filter(patient_id=pk, guardian_id=user.pk, ended_at__isnull=True)
         ),
     }
     patient = (
@@ -530,6 +536,13 @@ def professional_record_access(user: User, patient_id: int) -> RecordAccess:
             .first()
         )
     confidential = frozenset(reached & kinds)
+    if not patient.is_minor:
+        # Keeping items from the guardians ends with the guardianships, at 18.
+        confidential = kinds
+    elif flags["is_guardian"]:
+        # A guardian stays a guardian whatever basis they come through, emergency
+        # access included: only what they wrote themself.
+        confidential = frozenset()
     return RecordAccess(
         actor=user,
         patient=patient,

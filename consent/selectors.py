@@ -75,6 +75,12 @@ def shares_by_professional(access: RecordAccess) -> list[dict[str, Any]]:
                 "sections": [] if whole else [titles.get(s.section, s.section) for s in shares],
                 "expires_at": shares[0].expires_at,
                 "created_at": shares[0].created_at,
+                # Who granted it, for a minor's record: "guardian", "both" or "".
+                "by_guardian": (
+                    ("guardian" if all(s.granted_by_guardian for s in shares) else "both")
+                    if any(s.granted_by_guardian for s in shares)
+                    else ""
+                ),
             }
         )
     return groups

@@ -53,6 +53,15 @@ EMERGENCY_PROFESSIONS = frozenset({Profession.EMERGENCY_PHYSICIAN})
 EMERGENCY_DURATION = dt.timedelta(hours=settings.MESSPACE_EMERGENCY_HOURS)
 
 
+def may_break_glass(user: User) -> bool:
+    """Whether this user's profession may open a record in an emergency."""
+    return bool(
+        user.is_authenticated
+        and user.is_professional
+        and user.professional.profession in EMERGENCY_PROFESSIONS
+    )
+
+
 def _require_self(access: RecordAccess) -> None:
     """The patient, or a legal guardian acting as the child."""
     if not access.acts_as_patient:
@@ -177,7 +186,11 @@ def share_grant(
 ) -> list[Share]:
     """Share the whole record (``sections`` empty) or some sections until ``expires_at``.
 
-    Replaces any live share with the same professional.
+    Replaces any live share with the same professional, except that a legal
+    guardian acting for the minor replaces only what a guardian granted: the
+    minor's own share stays theirs (sections the minor shares already are
+    not granted again), so that a guardian cannot turn the minor's basis into
+    one of their own, which would no longer reach what is kept from them.
     """
     _require_self(access)
     unknown = set(sections) - set(SECTION_MODELS) - {DOCUMENTS_SECTION}
@@ -192,10 +205,16 @@ def share_grant(
             )
         )
     now = timezone.now()
+    by_guardian = access.basis == AccessBasis.GUARDIAN
     with transaction.atomic():
-        Share.objects.filter(
+        live = Share.objects.select_for_update().filter(
             patient=access.patient, professional=professional, revoked_at__isnull=True
-        ).update(revoked_at=now)
+        )
+        kept: set[str] = set()
+        if by_guardian:
+            kept = set(live.filter(granted_by_guardian=False).values_list("section", flat=True))
+            live = live.filter(granted_by_guardian=True)
+        live.update(revoked_at=now)
         return Share.objects.bulk_create(
             Share(
                 patient=access.patient,
@@ -203,18 +222,32 @@ def share_grant(
                 section=section,
                 expires_at=expires_at,
                 created_at=now,
-                granted_by_guardian=access.basis == AccessBasis.GUARDIAN,
+                granted_by_guardian=by_guardian,
             )
             for section in (sorted(set(sections)) or [""])
+            if section not in kept
         )
 
 
 def share_revoke(*, access: RecordAccess, professional_id: int) -> int:
-    """Revoke every live share with one professional, at once."""
+    """Revoke every live share with one professional, at once; returns how many rows.
+
+    A legal guardian revokes only what a guardian granted: what the minor
+    shared is the minor's to revoke. A guardian asking to revoke only the
+    minor's share is refused (``ValidationError``), nothing changed.
+    """
     _require_self(access)
-    return Share.objects.filter(
+    live = Share.objects.filter(
         patient=access.patient, professional_id=professional_id, revoked_at__isnull=True
-    ).update(revoked_at=timezone.now())
+    )
+    if access.basis == AccessBasis.GUARDIAN:
+        if not live.filter(granted_by_guardian=True).exists() and live.exists():
+            raise ValidationError(
+                _("%(name)s a accordé ce partage : lui seul peut le révoquer.")
+                % {"name": access.patient.full_name}
+            )
+        live = live.filter(granted_by_guardian=True)
+    return live.update(revoked_at=timezone.now())
 
 
 def block_add(*, access: RecordAccess, professional: Professional) -> Block:
@@ -282,7 +315,7 @@ def emergency_access_open(
     patients who refused emergency access alike. The access is logged with
     its reason and the patient is notified.
     """
-    if not user.is_professional or user.professional.profession not in EMERGENCY_PROFESSIONS:
+    if not may_break_glass(user):
         raise PermissionDenied(_("Votre profession ne permet pas l’accès en urgence."))
     reason = reason.strip()
     if len(reason) < 10:

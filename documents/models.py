@@ -139,6 +139,27 @@ class Upload(models.Model):
         return self.reviewed_at >= (now or timezone.now()) - REVIEW_VALIDITY
 
 
+class QuarantineReview(models.Model):
+    """One opening of a quarantined upload's contents by an admin, with the reason
+    they stated: every opening is kept (the upload's ``reviewed_*`` fields are
+    the last one, for the decision), and the access-log row of the opening
+    points here. Free text, so it goes with the upload when the record is
+    erased, never into the append-only log."""
+
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="reviews")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(_("motif du contrôle"), max_length=500)
+
+    class Meta:
+        verbose_name = _("contrôle d’un dépôt en quarantaine")
+        verbose_name_plural = _("contrôles de dépôts en quarantaine")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.pk}"
+
+
 class DocumentKind(models.TextChoices):
     PDF = "pdf", "PDF"
     CDA = "cda", "CDA R2"

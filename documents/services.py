@@ -39,7 +39,7 @@ from documents.ingestion.parse import Parsed, parse
 from documents.ingestion.pdf import pdf_preview
 from documents.ingestion.sniff import Sniffed, sniff
 from documents.ingestion.types import LOINC_OID, DocumentType
-from documents.models import Document, Upload, UploadState
+from documents.models import Document, QuarantineReview, Upload, UploadState
 from documents.scanning import ScanInfected, ScannerUnavailable, scan_bytes
 from messpace import vault
 from messpace.blobs import blob_delete, blob_get, blob_put
@@ -653,13 +653,15 @@ def upload_release(*, upload: Upload, by: User) -> None:
 def upload_review_open(*, upload: Upload, by: User, reason: str) -> Upload:
     """An admin opens a quarantined upload's contents to decide on it, stating why.
 
-    The reason (``REVIEW_REASON_MIN_LENGTH`` characters at least) is kept on the
-    upload with who and when, and the opening is written to the patient's access
-    history (basis ``quarantine``, role ``admin``, what ``upload``; never the
-    reason, free text that the append-only log would outlive the record with).
-    Raises ``ValidationError`` (French, field ``reason``) for a missing, short or
-    marked-up reason, ``PermissionDenied`` for a non-staff user, and ``Http404``
-    unless the upload is in quarantine; nothing is written then. Returns the
+    The reason (``REVIEW_REASON_MIN_LENGTH`` characters at least) is kept with
+    who and when, one ``QuarantineReview`` per opening (the last one also on
+    the upload, for the decision), and the opening is written to the patient's
+    access history (basis ``quarantine``, role ``admin``, what ``upload``,
+    pointing at the review row; never the reason, free text that the
+    append-only log would outlive the record with). Raises ``ValidationError``
+    (French, field ``reason``) for a missing, short or marked-up reason or a
+    record that is no longer open, ``PermissionDenied`` for a non-staff user,
+    and ``Http404`` unless the upload is in quarantine; nothing is written then. Returns the
     upload with its patient and depositor, for the review page.
     """
     if not (by.is_active and by.is_staff):
@@ -683,6 +685,17 @@ def upload_review_open(*, upload: Upload, by: User, reason: str) -> Upload:
                 ]
             }
         )
+    if not Record.objects.filter(patient_id=upload.patient_id, state=RecordState.ACTIVE).exists():
+        # A closed record is invisible to everyone, its quarantine included.
+        raise ValidationError(
+            {
+                "reason": [
+                    _(
+                        "Le dossier de ce dépôt n’est plus ouvert : son contenu ne peut pas être examiné."
+                    )
+                ]
+            }
+        )
     now = timezone.now()
     with transaction.atomic():
         opened = Upload.objects.filter(pk=upload.pk, state=UploadState.QUARANTINED).update(
@@ -690,6 +703,7 @@ def upload_review_open(*, upload: Upload, by: User, reason: str) -> Upload:
         )
         if not opened:
             raise Http404
+        review = QuarantineReview.objects.create(upload_id=upload.pk, by=by, at=now, reason=reason)
         AccessLog.objects.create(
             patient_id=upload.patient_id,
             actor=by,
@@ -698,6 +712,7 @@ def upload_review_open(*, upload: Upload, by: User, reason: str) -> Upload:
             basis=AccessBasis.QUARANTINE_REVIEW,
             action=AccessAction.READ,
             what=REVIEW_WHAT,
+            object_id=review.pk,
         )
     return Upload.objects.select_related("patient", "depositor__professional").get(pk=upload.pk)
 

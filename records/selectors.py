@@ -40,12 +40,15 @@ def patient_by_identity(
     birth_date: dt.date,
     active_only: bool = True,
     excluding_user: User | None = None,
+    accepting_emergency_access: bool = False,
 ) -> Patient | None:
     """The patient with this INS (compact, as the forms normalise it) and birth date.
 
     By default only a patient whose record is active, and never
     ``excluding_user`` themself (a professional does not open their own record
-    as a patient's). A miss is ``None`` whatever its reason; callers answer
+    as a patient's); with ``accepting_emergency_access``, not a patient who
+    refused emergency access. A miss is ``None`` whatever its reason, in one
+    query either way; callers answer
     every miss the same way, and rate-limit the look-ups, so that identities
     cannot be guessed. This finds the patient; the access policy then decides.
     """
@@ -54,6 +57,8 @@ def patient_by_identity(
         qs = qs.filter(record__state=RecordState.ACTIVE)
     if excluding_user is not None:
         qs = qs.exclude(user_id=excluding_user.pk)
+    if accepting_emergency_access:
+        qs = qs.exclude(consent_settings__refuses_emergency_access=True)
     return qs.order_by("pk").first()
 
 

@@ -34,13 +34,14 @@ from rest_framework.authtoken.models import Token
 
 from consent import services as consent_services
 from consent.models import AccessBasis, AccessLog, EmergencyAccess, Guardianship
-from consent.optout.models import Campaign, CohortImport
+from consent.optout.models import Campaign, CohortImport, LetterBatch
 from consent.policy import own_record_access, professional_record_access
 from documents import services as document_services
-from documents.models import Document, Upload, UploadState
+from documents.models import Document, QuarantineReview, Upload, UploadState
 from messpace.accounts.models import Professional, User
 from records import services as record_services
 from records.lifecycle.models import Record
+from records.lifecycle.services import record_close
 from records.models import Condition, Patient, Treatment
 from tests.factories import (
     CareRelationshipFactory,
@@ -237,7 +238,12 @@ def world(patient: Patient, admin_user: User, client: Client) -> dict[str, Any]:
     Token.objects.create(user=gp.user)
     Group.objects.create(name="Exploitation")
     cohort = CohortImport.objects.create(by=admin_user, filename="assures.csv")
-    Campaign.objects.create(name="Campagne test", created_by=admin_user, cohort_import=cohort)
+    campaign = Campaign.objects.create(
+        name="Campagne test", created_by=admin_user, cohort_import=cohort
+    )
+    LetterBatch.objects.create(
+        campaign=campaign, number=1, pdf_blob="", manifest_blob="", wrapped_key=b"", key_id=""
+    )
     # A session holding health data (a message waiting to be shown, say).
     patient_client = Client()
     patient_client.force_login(patient.user)  # type: ignore[arg-type]
@@ -337,7 +343,7 @@ def test_no_admin_page_shows_health_data_or_who_cares_for_whom(
 
     assert not failures, "\n".join(failures)
     # The world is not empty: every admin of the project's apps had rows to show.
-    project_apps = {"accounts", "records", "documents", "consent"}
+    project_apps = {"accounts", "records", "documents", "consent", "optout"}
     empty = [
         m._meta.label
         for m in admin.site._registry
@@ -425,12 +431,35 @@ def test_opening_with_a_reason_shows_the_contents_and_logs_the_opening(
     assert reason not in log.what + log.actor_label
     quarantined.refresh_from_db()
     assert quarantined.review_reason == reason and quarantined.reviewed_by == admin_user
-    # Each opening is logged; the patient reads it in her access history.
-    admin_client.post(_review_url(quarantined), {"reason": reason})
+    # Each opening is logged, pointing at its own review row with its own reason;
+    # the patient reads it in her access history.
+    admin_client.post(_review_url(quarantined), {"reason": "Second contrôle, autre motif"})
     assert _review_logs(patient).count() == 2
+    reviews = {
+        log.object_id: QuarantineReview.objects.get(pk=log.object_id).reason
+        for log in _review_logs(patient)
+    }
+    assert sorted(reviews.values()) == sorted([reason, "Second contrôle, autre motif"])
+    assert set(QuarantineReview.objects.values_list("upload_id", flat=True)) == {quarantined.pk}
     history = Client()
     history.force_login(patient.user)  # type: ignore[arg-type]
     assertContains(history.get(reverse("consent:history")), "Contrôle d’un dépôt en quarantaine")
+
+
+def test_a_closed_records_quarantine_cannot_be_opened(
+    admin_client: Client, quarantined: Upload, patient: Patient
+) -> None:
+    """A closed record is invisible to everyone: its quarantined deposit too."""
+    record_close(access=own_record_access(patient.user))  # type: ignore[arg-type]
+
+    refused = admin_client.post(
+        _review_url(quarantined), {"reason": "Vérification de l’identité du patient"}
+    )
+
+    assertContains(refused, "n’est plus ouvert")
+    assertNotContains(refused, "PATMARQUE")
+    assert not _review_logs(patient).exists()
+    assert not QuarantineReview.objects.exists()
 
 
 def test_the_reviewer_releases_the_upload_after_opening_it(

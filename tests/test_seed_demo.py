@@ -16,6 +16,7 @@ from django.core.management import CommandError, call_command
 from django.db import models, transaction
 from django.db.models import Count
 from django.http import Http404
+from django.test import override_settings
 from django.urls import reverse
 from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -38,6 +39,8 @@ from consent.policy import (
     professional_record_access,
 )
 from consent.services import block_add, carer_revoke
+from documents.models import Document, Upload, UploadState
+from documents.services import upload_process
 from messpace.accounts.models import Profession, Professional, User
 from records.lifecycle.models import Record, RecordState, RecordTransition
 from records.management.demo.base import ACCOUNTS, BACKUP_CODES, DEMO_PASSWORD, PAT_TROIS_INS
@@ -270,6 +273,38 @@ def test_physiotherapist_sees_only_the_sections_gerard_shared(seeded: Seeded) ->
     # declared (the demo's relationships are made as the app makes them).
     julien = _user("julien").patient
     assert professional_record_access(physio, julien.pk).basis == AccessBasis.CARE_DECLARED
+
+
+def test_the_pharmacist_sees_emmas_inhaler_not_the_pill_kept_from_her_parents(
+    seeded: Seeded,
+) -> None:
+    """Camille, acting for Emma, shared Emma's treatments with the pharmacist: what
+    a guardian grants never reaches what is kept from the guardians."""
+    emma = _user("emma").patient
+    share = Share.objects.get(professional__user=_user("pharmacist"), patient=emma)
+    assert (share.section, share.granted_by_guardian) == ("treatment", True)
+
+    access = professional_record_access(_user("pharmacist"), emma.pk)
+    medicines = set(access.entries(Treatment).values_list("medicine", flat=True))
+    assert any("Salbutamol" in m for m in medicines)
+    pill = Treatment.objects.get(patient=emma, confidential_from_guardians=True)
+    assert pill.medicine not in medicines
+    assert pill in professional_record_access(_user("gp"), emma.pk).entries(Treatment)
+
+
+def test_a_document_sent_to_the_wrong_record_waits_in_quarantine(seeded: Seeded) -> None:
+    """The lab report the GP sent to Gérard's record names Dominique: its ingestion
+    (which this module's rolled-back transaction never reaches on its own)
+    quarantines it for an admin's review."""
+    gerard = _user("gerard").patient
+    upload = Upload.objects.get(patient=gerard, source_id__startswith="wrong-record-")
+
+    with override_settings(MESSPACE_ALLOW_NO_SCANNER=True):
+        assert upload_process(upload_id=upload.pk) == UploadState.QUARANTINED
+
+    upload.refresh_from_db()
+    assert upload.reason_code == "identity_mismatch"
+    assert not Document.objects.filter(upload=upload).exists()
 
 
 def test_gerards_hidden_habit_is_seen_by_his_gp_not_by_his_nurse(seeded: Seeded) -> None:

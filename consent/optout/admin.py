@@ -13,7 +13,7 @@ from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, path, re_path, reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -464,7 +464,12 @@ class LetterBatchAdmin(admin.ModelAdmin[LetterBatch]):
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.download)
         return [
-            path("<int:pk>/<str:part>/", view, name="optout_letterbatch_download"),
+            # Only the two files: "<pk>/change/" and "<pk>/history/" stay the admin's.
+            re_path(
+                r"^(?P<pk>\d+)/(?P<part>pdf|manifest)/$",
+                view,
+                name="optout_letterbatch_download",
+            ),
             *super().get_urls(),
         ]
 

@@ -1,6 +1,6 @@
 """Opt-out information letters: PDFs for the print house, and their manifests.
 
-A campaign (``records.campaigns`` and its tasks) informs by post everyone it
+A campaign (``consent.optout.services.campaigns`` and its tasks) informs by post everyone it
 cannot reach by e-mail: the record has been created, opens six weeks after the
 notice unless the person opposes (Code de la santé publique, R1111-28), and
 here is how to oppose or activate it early. This module only turns plain data

@@ -265,7 +265,11 @@ def share_revoke(request: HttpRequest, professional_id: int) -> HttpResponse:
     if share is None:
         raise Http404
     if request.method == "POST":
-        services.share_revoke(access=access, professional_id=professional_id)
+        try:
+            services.share_revoke(access=access, professional_id=professional_id)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(_privacy_url("partages"))
         messages.success(
             request,
             _("Le partage avec %(name)s a été révoqué.")

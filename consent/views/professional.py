@@ -49,10 +49,6 @@ def _lookup_throttled(user: User, form: Any) -> bool:
     return False
 
 
-def _can_break_glass(user: User) -> bool:
-    return user.professional.profession in consent_services.EMERGENCY_PROFESSIONS
-
-
 @professional_required
 def care_relationship_declare(request: HttpRequest) -> HttpResponse:
     """Declare a care relationship with a patient who agreed, found by INS and birth date."""
@@ -85,7 +81,7 @@ def care_relationship_declare(request: HttpRequest) -> HttpResponse:
 def emergency_access(request: HttpRequest) -> HttpResponse:
     """Break the glass: only professions allowed to see the page at all."""
     user: User = request.user  # type: ignore[assignment]
-    if not _can_break_glass(user):
+    if not consent_services.may_break_glass(user):
         raise Http404
     form = EmergencyAccessForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and not _lookup_throttled(user, form):

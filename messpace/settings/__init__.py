@@ -198,6 +198,7 @@ CELERY_TASK_ROUTES = {
     "messaging.tasks.*": {"queue": "notify"},
     "consent.tasks.emergency_*": {"queue": "notify"},
     "consent.tasks.majority_notify": {"queue": "notify"},
+    "consent.tasks.care_relationship_notify": {"queue": "notify"},
 }
 
 # Periodic work (``celery beat``), all of it here. Every task is safe to run

@@ -3,7 +3,7 @@
 Every change of ``Record.state`` goes through :mod:`records.lifecycle.services`
 (``record_transition`` and its bulk form), which writes a ``RecordTransition``
 in the same transaction; on PostgreSQL a deferred constraint trigger refuses
-a state change without one (migration ``records.0012``).
+a state change without one (migration ``records.0013``).
 
 A holder (the patient, or a legal guardian for a minor) closes their record:
 it moves to ``closed``, every path into it answers 404 (the access policy

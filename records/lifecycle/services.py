@@ -10,7 +10,7 @@ concurrent callers cannot both apply it, and the rules that go with a move
 hold whoever asks for it: reopening a closed record ends its closure, so
 that no erasure runs on an open record. On PostgreSQL a deferred constraint
 trigger refuses, at commit, a state change without its transition row
-(migration ``records.0012``).
+(migration ``records.0013``).
 
 **Closing.** The holder (the patient, or a legal guardian while the patient is
 a minor) closes the record: it moves to ``closed`` and every path into it
@@ -110,8 +110,9 @@ def records_transition(
     One conditional UPDATE, then one ``RecordTransition`` per record moved, in
     one transaction; a record no longer in ``from_state`` (opposed, opened or
     closed meanwhile) is left alone and not returned. Raises ``ValidationError``
-    for a move the lifecycle does not allow. Reopening ends the records'
-    closures: their rows are locked first, in the order erasure takes them
+    for a move the lifecycle does not allow. ``deleted`` is for the erasure
+    (:mod:`records.lifecycle.erasure`), which erases the data in the same
+    transaction. Reopening ends the records' closures: their rows are locked first, in the order erasure takes them
     (closure, then record), so that a reopening and an erasure never deadlock.
     """
     _check_move(from_state, to_state)
@@ -172,9 +173,16 @@ def record_transition(
 
     Raises ``ValidationError`` when the lifecycle does not allow the move, or
     when the record's state changed since it was read (a concurrent caller
-    won); the record is then unchanged.
+    won); the record is then unchanged. A record is deleted only by its
+    erasure (:mod:`records.lifecycle.erasure`), which erases the data and
+    keeps the proof in the same transaction: not here.
     """
     _check_move(record.state, to_state)
+    if to_state == RecordState.DELETED:
+        raise ValidationError(
+            _("Un dossier n’est supprimé que par son effacement, après sa fermeture."),
+            code="erasure_only",
+        )
     moment = at or timezone.now()
     moved = records_transition(
         record_ids=[record.pk],

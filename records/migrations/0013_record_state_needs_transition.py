@@ -4,13 +4,17 @@ Every transition row records the transaction that wrote it (``xact``, filled
 by the database: the top-level transaction id, the same inside savepoints).
 A deferred constraint trigger checks at commit that each record inserted, and
 each change of ``records_record.state``, has its transition row from the same
-transaction with the same states: a state written by anything but
-``records.lifecycle.services`` (raw SQL included) fails the commit with an
-integrity error, and nothing of that transaction is kept.
+transaction with the same states: a state written without its history row
+(by a forgetful service, a shell, raw SQL) fails the commit with an integrity
+error, and nothing of that transaction is kept. It checks that the history
+is written, not that the move is one the lifecycle allows: that is
+``records.lifecycle.services``' rule.
 
-SQLite (the embedded demo) relies on the application alone, as for the
-append-only access log. The column is not a model field: only the database
-writes and reads it.
+Needs PostgreSQL 13 or later (``pg_current_xact_id``). A data dump loaded with
+``loaddata`` must bring its transitions in the same transaction as its
+records (one fixture file does). SQLite (the embedded demo) relies on the
+application alone, as for the append-only access log. The column is not a
+model field: only the database writes and reads it.
 """
 
 from django.db import migrations

@@ -24,10 +24,6 @@ if TYPE_CHECKING:
     from messpace.accounts.models import User
 
 
-def _can_break_glass(user: User) -> bool:
-    return user.professional.profession in consent_services.EMERGENCY_PROFESSIONS
-
-
 @professional_required
 def patient_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -49,7 +45,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query,
             "pagination_query": urlencode({"q": query}) if query else "",
-            "can_break_glass": _can_break_glass(user),
+            "can_break_glass": consent_services.may_break_glass(user),
         },
     )
 

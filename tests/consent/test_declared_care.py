@@ -11,14 +11,17 @@ privacy page.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django.asserts import assertContains
 
+from consent import services
 from consent.models import (
     CARE_DECLARATION_WHAT,
     AccessBasis,
@@ -32,7 +35,7 @@ from consent.notifications import care_relationship_notify
 from consent.policy import professional_record_access
 from messpace.accounts.models import Professional
 from records.models import Patient
-from tests.factories import PatientUserFactory, ProfessionalFactory
+from tests.factories import PatientFactory, PatientUserFactory, ProfessionalFactory, UserFactory
 
 
 @pytest.fixture
@@ -165,8 +168,6 @@ def test_someone_elses_relationship_answers_404_and_changes_nothing(
 def test_a_relationship_ended_before_the_notice_left_sends_none(
     alice: Patient, psychiatrist: Professional, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from consent import services
-
     with django_capture_on_commit_callbacks(execute=False) as queued:
         relationship = services.care_relationship_declare(
             professional=psychiatrist, patient=alice, declared_by=psychiatrist.user
@@ -176,3 +177,50 @@ def test_a_relationship_ended_before_the_notice_left_sends_none(
         callback()
 
     assert mail.outbox == []
+
+
+def test_a_childs_notice_goes_to_the_guardians_and_from_15_to_the_minor_too(
+    db: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    """GIVEN Louis (4, no login) and Emma (16, her own login), each with two guardians
+    WHEN a professional declares a care relationship with each
+    THEN Louis's notice goes to both guardians; Emma's to them and to Emma."""
+
+    from consent import services
+
+    today = timezone.localdate()
+    mother = UserFactory(email="camille@exemple.fr")
+    father = UserFactory(email="julien@exemple.fr")
+    louis = PatientFactory(birth_date=today - dt.timedelta(days=4 * 365), email="")
+    emma = PatientUserFactory(
+        birth_date=today - dt.timedelta(days=16 * 365), user__email="emma@exemple.fr"
+    )
+    for child in (louis, emma):
+        for parent in (mother, father):
+            services.guardianship_add(patient=child, guardian=parent)
+    nurse = ProfessionalFactory(profession="infirmier")
+
+    for child in (louis, emma):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.care_relationship_declare(
+                professional=nurse, patient=child, declared_by=nurse.user
+            )
+
+    sent = [
+        sorted(message.to[0] for message in mail.outbox[:2]),
+        sorted(m.to[0] for m in mail.outbox[2:]),
+    ]
+    assert sent == [
+        ["camille@exemple.fr", "julien@exemple.fr"],
+        ["camille@exemple.fr", "emma@exemple.fr", "julien@exemple.fr"],
+    ]
+
+
+def test_every_notice_task_goes_to_the_notify_queue() -> None:
+    from messpace.celery import app
+
+    app.loader.import_default_modules()
+    notices = sorted(name for name in app.tasks if name.endswith("_notify"))
+    assert "consent.tasks.care_relationship_notify" in notices
+    for name in notices:
+        assert app.amqp.router.route({}, name)["queue"].name == "notify", name

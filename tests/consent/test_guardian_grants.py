@@ -17,11 +17,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
 from consent import services
-from consent.models import AccessBasis
+from consent.models import AccessBasis, Share
 from consent.policy import (
     RecordAccess,
     carer_record_access,
@@ -293,3 +294,65 @@ def test_the_professional_pages_leave_the_secret_out_too(
         pro.get(reverse("pro_documents:detail", args=[zoe.pk, secret["document"]])).status_code
         == 404
     )
+
+
+def test_a_guardian_who_is_an_emergency_physician_does_not_see_the_secret(
+    zoe: Patient, secret: dict[str, int]
+) -> None:
+    """GIVEN Zoé's mother, her legal guardian, is an emergency physician
+    WHEN she breaks the glass on Zoé's record
+    THEN she sees the record, not what is kept from the guardians: a guardian
+    stays a guardian whatever the basis."""
+    mother = ProfessionalFactory(profession="urgentiste", user__first_name="Anne").user
+    services.guardianship_add(patient=zoe, guardian=mother)
+
+    access = services.emergency_access_open(
+        user=mother, nir=zoe.nir, birth_date=zoe.birth_date, reason="Chute dans l’escalier"
+    )
+
+    assert access.basis == AccessBasis.EMERGENCY
+    assert _sees_secret(access, secret) == NOTHING
+
+
+def test_at_18_the_secret_is_seen_by_the_usual_rules(
+    zoe: Patient, paul: User, secret: dict[str, int], time_machine: Any
+) -> None:
+    """GIVEN a doctor holding a share Paul granted, and a care relationship declared
+    WHEN Zoé turns 18 THEN the guardians are gone and both see the former secret:
+    keeping items from the guardians does not outlive the guardianship."""
+    doctor = ProfessionalFactory(profession="generaliste")
+    services.share_grant(
+        access=_guardian(paul, zoe), professional=doctor, sections=[], expires_at=None
+    )
+    nurse = ProfessionalFactory(profession="generaliste")
+    services.care_relationship_declare(professional=nurse, patient=zoe, declared_by=nurse.user)
+    assert _sees_secret(professional_record_access(doctor.user, zoe.pk), secret) == NOTHING
+
+    time_machine.move_to(dt.datetime(2027, 11, 2, 9, 0, tzinfo=PARIS), tick=False)
+
+    assert _sees_secret(professional_record_access(doctor.user, zoe.pk), secret) == EVERYTHING
+    assert _sees_secret(professional_record_access(nurse.user, zoe.pk), secret) == EVERYTHING
+
+
+def test_a_guardian_cannot_turn_the_minors_own_share_into_his_nor_revoke_it(
+    zoe: Patient, paul: User, dr_martin: Professional, secret: dict[str, int]
+) -> None:
+    """GIVEN Dr Martin holds the share Zoé granted herself
+    WHEN Paul, acting for her, shares the record with Dr Martin again, then revokes it
+    THEN Zoé's share stays as she granted it, and so does what it reaches; the
+    revocation is refused with the reason, nothing changed."""
+    guardian = _guardian(paul, zoe)
+    services.share_grant(access=guardian, professional=dr_martin, sections=[], expires_at=None)
+
+    live = Share.objects.filter(patient=zoe, professional=dr_martin, revoked_at__isnull=True)
+    assert list(live.values_list("section", "granted_by_guardian")) == [("", False)]
+    with pytest.raises(ValidationError, match="lui seul peut le révoquer"):
+        services.share_revoke(access=guardian, professional_id=dr_martin.pk)
+    assert live.count() == 1
+    assert _sees_secret(professional_record_access(dr_martin.user, zoe.pk), secret) == EVERYTHING
+    # Zoé herself may revoke it.
+    services.share_revoke(
+        access=own_record_access(zoe.user),  # type: ignore[arg-type]
+        professional_id=dr_martin.pk,
+    )
+    assert not live.exists()

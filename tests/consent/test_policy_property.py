@@ -9,8 +9,8 @@ professional, some confidential from the guardians). For every (professional,
 patient) pair the SQL policy must agree with ``oracle_*`` below, written from
 the rules of ARCHITECTURE.md §2 without calling ``consent.policy``; and no
 invisible entry's text may reach the HTML of the professional pages.
-An entry kept confidential from the guardians reaches a professional only
-through a basis not granted by a guardian (a share or a GP the minor chose,
+While the patient is a minor, an entry kept confidential from the guardians
+reaches a professional only through a basis not granted by a guardian (a share or a GP the minor chose,
 emergency access; shares and GPs are granted by a guardian at random), or as
 its author; never through a care relationship.
 
@@ -216,12 +216,15 @@ def oracle_grant(spec: WorldSpec, p: int, q: int) -> Grant | None:
     # A block shuts out every basis but emergency access.
     if pair.blocked:
         return Grant(matrix, False, set(matrix)) if emergency else None
-    # What reaches the entries kept from the guardians: no basis a guardian granted.
+    # What reaches the entries kept from the guardians: no basis a guardian granted;
+    # from 18 there are no guardians, and everything the grant shows.
     reached: set[str] = set()
     if emergency or (is_gp and not (spec.gp_by_guardian and spec.gp_by_guardian[p])):
         reached |= matrix
     if share and not pair.share_by_guardian:
         reached |= matrix & shared
+    if spec.ages and spec.ages[p] not in MINOR_AGES:
+        reached = set(matrix)
     if is_gp:
         return Grant(matrix, True, reached & matrix)
     if care or emergency or pair.share == "whole":

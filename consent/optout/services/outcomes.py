@@ -33,6 +33,7 @@ from messpace.accounts.models import User
 from records.lifecycle.models import Record, RecordState
 from records.lifecycle.services import records_transition
 from records.models import Patient
+from records.selectors import patient_by_identity
 
 # Records opened per transaction by ``records_open_due``.
 OPEN_BATCH = 500
@@ -202,15 +203,15 @@ def notice_activate(*, code: str, birth_date: dt.date, email: str, password: str
 def notice_for_caller(*, nir: str, birth_date: dt.date) -> Notice:
     """The pending notice of the caller's record, found by NIR and birth date;
     the same refusal for every miss."""
+    patient = patient_by_identity(nir=nir, birth_date=birth_date, active_only=False)
     notice = (
         Notice.objects.select_related("record__patient")
         .filter(
-            record__patient__nir=nir,
-            record__patient__birth_date=birth_date,
-            record__state=RecordState.NOTIFIED,
-            issued_at__isnull=False,
+            record__patient=patient, record__state=RecordState.NOTIFIED, issued_at__isnull=False
         )
         .first()
+        if patient is not None
+        else None
     )
     if notice is None:
         raise ValidationError(_("Aucun avis en attente ne correspond à ces informations."))

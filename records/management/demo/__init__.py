@@ -12,7 +12,7 @@ so a second run adds nothing.
 What a visitor may have changed and needs back to log in is restored on every
 run: the shared password, the fixed backup codes (each works once), active
 accounts without an axes lockout, active records, open care relationships,
-designated GPs, the physiotherapist's share, Gérard's hidden entry, the
+designated GPs, the physiotherapist's and the pharmacist's shares, Gérard's hidden entry, the
 children's guardians and Gérard's carer; a block of one of the care team by
 one of its patients is lifted.
 
@@ -69,6 +69,9 @@ def seed(s: Seeder) -> None:
         s.designate_gp("gp", patient, care_since)
     # Gérard shares only two sections with the physiotherapist (fall prevention).
     s.share("physio", gerard[0], (ItemKind.HANDICAP, ItemKind.TREATMENT))
+    # Camille, acting for Emma, shares Emma's treatments with the pharmacist: he
+    # sees the inhaler, never the contraception kept from her parents.
+    s.share("pharmacist", emma, (ItemKind.TREATMENT,), guardian="camille")
 
     # Sophie, Gérard's daughter, helps him with his treatments and measures.
     s.carer(

@@ -366,8 +366,16 @@ class Seeder:
         if current is None:
             DesignatedGP.objects.filter(pk=designated.pk).update(designated_at=at(since))
 
-    def share(self, pro_key: str, patient: Patient, sections: tuple[str, ...]) -> None:
-        """The patient shares these sections, without end (restored if revoked or changed)."""
+    def share(
+        self,
+        pro_key: str,
+        patient: Patient,
+        sections: tuple[str, ...],
+        *,
+        guardian: str = "",
+    ) -> None:
+        """The patient (or, with ``guardian``, that legal guardian acting for the
+        child) shares these sections, without end (restored if revoked or changed)."""
         pro = self.pros[pro_key]
         live = set(
             Share.objects.filter(
@@ -377,8 +385,13 @@ class Seeder:
         if live == set(sections):
             return
         self._unblock(patient, pro)
+        access = (
+            guardian_record_access(self.users[guardian], patient.pk)
+            if guardian
+            else self._holder_access(patient)
+        )
         share_grant(
-            access=self._holder_access(patient),
+            access=access,
             professional=pro,
             sections=list(sections),
             expires_at=None,

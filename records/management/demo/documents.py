@@ -1,7 +1,11 @@
 """Demo documents: the ANS sample CDA documents in Dominique's record, deposited by
 her GP, and a consultation letter (PDF) in Gérard's. They go through the real
 deposit and ingestion (inline in embedded mode), so a second run adds nothing:
-the same bytes for the same patient are one deposit."""
+the same bytes for the same patient are one deposit.
+
+One of Dominique's lab reports is also sent to Gérard's record by mistake: it
+names Dominique's INS, so the ingestion quarantines it, for an admin to
+review through the logged path of the admin (*Dépôts*)."""
 
 from __future__ import annotations
 
@@ -101,6 +105,19 @@ def seed_documents(s: Seeder, dominique: Patient, gerard: Patient) -> None:
             "Poursuite du traitement. Bilan biologique dans trois mois.",
         ],
         "Compte rendu de consultation",
+    )
+    # Sent to the wrong record: the CDA names Dominique, so it waits in quarantine.
+    lab = CDA_SAMPLES[3]
+    document_deposit(
+        access=professional_record_access(gp, gerard.pk),
+        content=(SAMPLES / lab[0]).read_bytes(),
+        filename=lab[0],
+        declared_mime="text/xml",
+        doc_type=lab[1],
+        title=lab[2],
+        act_date=lab[3],
+        source_system="demo-lgc",
+        source_id=f"wrong-record-{lab[0]}",
     )
     document_deposit(
         access=professional_record_access(gp, gerard.pk),

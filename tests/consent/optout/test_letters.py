@@ -1,6 +1,6 @@
 """Opt-out information letters: PDF content, envelope window, manifest, safety.
 
-No database: ``records.letters`` turns plain data into bytes. The batches are
+No database: ``consent.optout.letters`` turns plain data into bytes. The batches are
 rendered once per module (WeasyPrint costs milliseconds a page). A batch is a
 background per variant of the shared text with each letter's fields laid over
 it: the tests read the PDF as a reader would (pypdf's text extraction and
