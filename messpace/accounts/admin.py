@@ -52,5 +52,5 @@ class UserAdmin(IdsOnlyDeletionMixin, BaseUserAdmin):
 class ProfessionalAdmin(IdsOnlyDeletionMixin, admin.ModelAdmin[Professional]):
     list_display = ("rpps", "user", "profession", "specialty", "practice_city")
     list_filter = ("profession",)
-    search_fields = ("rpps", "user__email", "user__last_name")
+    search_fields = ("rpps", "last_name", "user__email")
     raw_id_fields = ("user",)

@@ -110,6 +110,9 @@ class Profession(models.TextChoices):
     PODIATRIST = "pedicure_podologue", _("Pédicure-podologue")
     PSYCHOLOGIST = "psychologue", _("Psychologue")
     DIETITIAN = "dieteticien", _("Diététicien")
+    # A profession of the national directory that the matrix knows nothing of
+    # (optician, audioprosthetist…): it sees nothing of a record by default.
+    OTHER = "autre", _("Autre profession de santé")
 
 
 class Specialty(models.TextChoices):
@@ -132,16 +135,32 @@ class Specialty(models.TextChoices):
 
 
 class Professional(models.Model):
-    """A health professional's identity: RPPS number, one profession, practice."""
+    """A health professional's identity: RPPS number, name, one profession, practice.
 
-    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="professional")
+    The national directory (``messpace.directory``) creates one for every
+    professional it imports, without a login (``user`` empty); an invitation
+    binds a login to it. Patients may choose, share with or block a
+    professional who has no login yet.
+    """
+
+    user = models.OneToOneField(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="professional"
+    )
     rpps = models.CharField(
         _("numéro RPPS"), max_length=11, unique=True, validators=[validate_rpps]
     )
+    # The name the professional practises under (the directory's "nom et prénom
+    # d'exercice"); for an account made by hand, the login's names.
+    last_name = models.CharField(_("nom d’exercice"), max_length=150, blank=True)
+    first_name = models.CharField(_("prénom d’exercice"), max_length=150, blank=True)
     profession = models.CharField(_("profession"), max_length=32, choices=Profession.choices)
     specialty = models.CharField(
         _("spécialité"), max_length=32, choices=Specialty.choices, blank=True
     )
+    # What the directory calls the profession and specialty, when our lists have
+    # no closer entry ("Opticien-lunetier", "Santé publique et médecine sociale").
+    profession_label = models.CharField(_("profession (annuaire)"), max_length=120, blank=True)
+    specialty_label = models.CharField(_("spécialité (annuaire)"), max_length=120, blank=True)
     practice_name = models.CharField(_("lieu d’exercice"), max_length=200, blank=True)
     practice_address = models.CharField(_("adresse d’exercice"), max_length=255, blank=True)
     practice_postcode = models.CharField(_("code postal"), max_length=5, blank=True)
@@ -155,7 +174,9 @@ class Professional(models.Model):
         verbose_name_plural = _("professionnels de santé")
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(profession="specialiste") | ~models.Q(specialty=""),
+                condition=~models.Q(profession="specialiste")
+                | ~models.Q(specialty="")
+                | ~models.Q(specialty_label=""),
                 name="professional_specialist_has_specialty",
             ),
             models.CheckConstraint(
@@ -167,13 +188,23 @@ class Professional(models.Model):
         return f"{self.display_name} ({self.get_profession_display()})"
 
     @property
+    def full_name(self) -> str:
+        """First name and surname as practised, else the login's."""
+        if self.last_name:
+            return f"{self.first_name} {self.last_name}".strip()
+        return self.user.get_full_name() if self.user is not None else ""
+
+    @property
     def display_name(self) -> str:
         prefix = "Dr " if self.profession in {"generaliste", "specialiste", "urgentiste"} else ""
-        return f"{prefix}{self.user.get_full_name()}".strip()
+        return f"{prefix}{self.full_name}".strip() or f"RPPS {self.rpps}"
 
     @property
     def title(self) -> str:
         """Profession with specialty, as shown next to the name."""
-        if self.profession == Profession.SPECIALIST and self.specialty:
-            return f"{self.get_profession_display()} ({self.get_specialty_display()})"
+        if self.profession == Profession.SPECIALIST and (self.specialty or self.specialty_label):
+            specialty = self.get_specialty_display() if self.specialty else self.specialty_label
+            return f"{self.get_profession_display()} ({specialty})"
+        if self.profession == Profession.OTHER and self.profession_label:
+            return self.profession_label
         return str(self.get_profession_display())

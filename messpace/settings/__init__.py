@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "widget_tweaks",
     "dsfr",
     "messpace.accounts",
+    "messpace.directory",
     "records",
     "documents",
     "messaging",
@@ -482,6 +483,12 @@ else:
         "MESSPACE_SEARCH_INDEX_KEY must be set when DEBUG is off and DATABASE_URL is set "
         "(base64 of 32 random bytes): it keys the documents' blind search index."
     )
+
+# =============================================================================
+# Application: the directory of professionals and structures
+# =============================================================================
+# Lines of an import of the national directory's extract per transaction.
+MESSPACE_DIRECTORY_CHUNK_ROWS = env_int("MESSPACE_DIRECTORY_CHUNK_ROWS", 5000, minimum=1)
 
 # =============================================================================
 # Application: opt-out activation (cohorts, notices, campaigns, letters)

@@ -349,6 +349,7 @@ class Seeder:
             professional=pro, patient=patient, ended_at__isnull=True
         ).exists():
             return
+        assert pro.user is not None  # noqa: S101 - the demo's team all have logins
         relationship = care_relationship_declare(
             professional=pro, patient=patient, declared_by=pro.user
         )
