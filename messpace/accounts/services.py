@@ -1,18 +1,28 @@
-"""Account security: two-factor devices, backup codes and sessions."""
+"""Account security (two-factor devices, backup codes, sessions), and professionals
+of the directory joining the portal."""
 
 from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 from django_otp import devices_for_user
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from qsessions.models import Session
 
-from messpace.accounts.models import User
+from messpace.accounts.models import Professional, User
+from messpace.mail import notice_email
 
 BACKUP_CODE_COUNT = 10
 TOTP_DEVICE_NAME = "application"
@@ -124,3 +134,71 @@ def sessions_end_others(*, user: User, keep: str | None) -> int:
     for session in others:
         session.delete()
     return len(others)
+
+
+# --- Professionals of the directory joining the portal ---------------------------------------
+
+PROFESSIONAL_INVITATION_TEMPLATE = "professional_invitation"
+
+
+def professional_invite(*, by: User, professional: Professional, email: str) -> User:
+    """Invite a professional of the directory (no login yet) to join the portal.
+
+    The login is made at once, under the address given and without a
+    password, bound to the professional; the message carries a single-use
+    link (Django's password-reset token, valid ``PASSWORD_RESET_TIMEOUT``) to
+    choose one, after which the second factor is required as for every
+    professional. Inviting again a professional whose login was never used
+    moves it to the new address and sends a new link. Raises
+    ``ValidationError`` (French, field ``email``) and changes nothing when the
+    professional already uses a login, or the address is another account's.
+    """
+    if not by.is_staff:
+        raise PermissionDenied
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": [_("Adresse électronique non valide.")]}) from exc
+    with transaction.atomic():
+        professional = Professional.objects.select_for_update().get(pk=professional.pk)
+        user = professional.user
+        if user is not None and (user.has_usable_password() or user.last_login is not None):
+            raise ValidationError(
+                {"email": [_("Ce professionnel a déjà un compte sur le portail.")]},
+                code="already_joined",
+            )
+        taken = User.objects.filter(email__iexact=email)
+        if user is not None:
+            taken = taken.exclude(pk=user.pk)
+        if taken.exists():
+            raise ValidationError(
+                {"email": [_("Cette adresse est déjà celle d’un autre compte.")]},
+                code="email_taken",
+            )
+        if user is None:
+            user = User.objects.create_user(
+                email=email, first_name=professional.first_name, last_name=professional.last_name
+            )
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            professional.user = user
+            professional.save(update_fields=["user"])
+        elif user.email != email:
+            user.email = email
+            user.save(update_fields=["email"])
+        uid = urlsafe_base64_encode(force_bytes(user.pk))
+        token = default_token_generator.make_token(user)
+        link = settings.MESSPACE_SITE_URL.rstrip("/") + reverse(
+            "accounts:activate", args=[uid, token]
+        )
+        context = {
+            "professional_name": professional.display_name,
+            "site_name": settings.MESSPACE_SITE_NAME,
+            "link": link,
+            "days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+        }
+        message = notice_email(PROFESSIONAL_INVITATION_TEMPLATE, context, email)
+        # Sent inside the transaction: a refused send leaves no half-made login.
+        message.send()
+    return user
