@@ -12,6 +12,9 @@ class ConsentConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         user_logged_in.connect(_remember_carer, dispatch_uid="consent_remember_carer")
+        from consent import figures
+
+        figures.register_metrics()
 
 
 def _remember_carer(sender: object, request: Any, user: Any, **kwargs: Any) -> None:

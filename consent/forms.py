@@ -1,6 +1,6 @@
 """Forms of the consent pages. Rules live in ``consent.services``; forms only parse
-input: the professional a patient names by RPPS, the patient a professional
-names by INS and birth date."""
+input: the professional a patient chooses in the directory or names by RPPS,
+the patient a professional names by INS and birth date."""
 
 from __future__ import annotations
 
@@ -89,30 +89,92 @@ class RppsField(forms.CharField):
             validate_rpps(value)
 
 
-class ProfessionalByRppsForm(MesspaceForm):
-    """Names a professional by RPPS; ``professional`` is set once the form is valid."""
+class ProfessionalPickerForm(MesspaceForm):
+    """Names a professional: one chosen among the directory's search results
+    (``professional``, a pk), or typed by RPPS number, exactly one of the two.
+    ``selected`` is set once the form is valid; ``chosen`` as soon as the
+    choice among the results names someone, to show it again if refused."""
 
-    rpps = RppsField()
+    professional = forms.IntegerField(
+        label=_("Professionnel choisi dans l’annuaire"),
+        required=False,
+        min_value=1,
+        error_messages={
+            "invalid": _("Choisissez le professionnel parmi les résultats de la recherche."),
+            "min_value": _("Choisissez le professionnel parmi les résultats de la recherche."),
+        },
+    )
+    rpps = RppsField(required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.professional: Professional | None = None
+        self.selected: Professional | None = None
+        self.chosen: Professional | None = None
+        self._by_rpps: Professional | None = None
+        # The radio buttons are the search's results: the error summary links
+        # an error of the choice to the search input.
+        self.fields["professional"].widget.attrs["id"] = self.add_prefix("q")
+
+    def clean_professional(self) -> int | None:
+        pk: int | None = self.cleaned_data.get("professional")
+        if pk is None:
+            return None
+        self.chosen = Professional.objects.select_related("user").filter(pk=pk).first()
+        if self.chosen is None:
+            raise forms.ValidationError(
+                _("Ce professionnel ne figure plus dans l’annuaire : recherchez-le de nouveau."),
+                code="professional_unknown",
+            )
+        return pk
 
     def clean_rpps(self) -> str:
         rpps: str = self.cleaned_data["rpps"]
-        self.professional = Professional.objects.select_related("user").filter(rpps=rpps).first()
-        if self.professional is None:
+        if not rpps:
+            return rpps
+        self._by_rpps = Professional.objects.select_related("user").filter(rpps=rpps).first()
+        if self._by_rpps is None:
             raise forms.ValidationError(
                 _("Aucun professionnel ne correspond à ce numéro RPPS."), code="rpps_unknown"
             )
         return rpps
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # What was sent, valid or not: a wrong RPPS is one answer, not none.
+        picked = bool(str(self.data.get(self.add_prefix("professional"), "")).strip())
+        typed = bool(str(self.data.get(self.add_prefix("rpps"), "")).strip())
+        if picked and typed:
+            self.add_error(
+                None,
+                forms.ValidationError(
+                    _(
+                        "Choisissez le professionnel parmi les résultats ou saisissez son "
+                        "numéro RPPS, pas les deux."
+                    ),
+                    code="professional_twice",
+                ),
+            )
+        elif not picked and not typed:
+            self.add_error(
+                None,
+                forms.ValidationError(
+                    _(
+                        "Recherchez le professionnel et choisissez-le parmi les résultats, "
+                        "ou saisissez son numéro RPPS."
+                    ),
+                    code="professional_missing",
+                ),
+            )
+        else:
+            self.selected = self.chosen if picked else self._by_rpps
+        return data
 
-class DesignatedGPForm(ProfessionalByRppsForm):
+
+class DesignatedGPForm(ProfessionalPickerForm):
     prefix = "gp"
 
 
-class BlockForm(ProfessionalByRppsForm):
+class BlockForm(ProfessionalPickerForm):
     prefix = "block"
 
 
@@ -120,7 +182,7 @@ SCOPE_ALL = "all"
 SCOPE_SECTIONS = "sections"
 
 
-class ShareForm(ProfessionalByRppsForm):
+class ShareForm(ProfessionalPickerForm):
     prefix = "share"
 
     scope = forms.ChoiceField(

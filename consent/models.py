@@ -40,6 +40,9 @@ class CareRelationship(models.Model):
             models.UniqueConstraint(
                 fields=["professional", "patient"],
                 condition=Q(ended_at__isnull=True),
+                violation_error_message=_(
+                    "Une relation de soins est déjà en cours avec ce professionnel."
+                ),
                 name="care_relationship_one_open_per_pair",
             )
         ]
@@ -97,6 +100,9 @@ class Share(models.Model):
             models.UniqueConstraint(
                 fields=["patient", "professional", "section"],
                 condition=Q(revoked_at__isnull=True),
+                violation_error_message=_(
+                    "Cette rubrique est déjà partagée avec ce professionnel."
+                ),
                 name="share_one_live_per_section",
             )
         ]
@@ -123,7 +129,11 @@ class Block(models.Model):
         verbose_name = _("professionnel bloqué")
         verbose_name_plural = _("professionnels bloqués")
         constraints = [
-            models.UniqueConstraint(fields=["patient", "professional"], name="block_once_per_pair")
+            models.UniqueConstraint(
+                fields=["patient", "professional"],
+                violation_error_message=_("Ce professionnel est déjà bloqué."),
+                name="block_once_per_pair",
+            )
         ]
 
     def __str__(self) -> str:
@@ -147,7 +157,11 @@ class ProfessionVisibility(models.Model):
         ordering = ["profession", "item_kind"]
         constraints = [
             models.UniqueConstraint(
-                fields=["profession", "item_kind"], name="visibility_one_per_cell"
+                fields=["profession", "item_kind"],
+                violation_error_message=_(
+                    "Cette profession a déjà une règle pour ce type d’élément."
+                ),
+                name="visibility_one_per_cell",
             )
         ]
 
@@ -176,6 +190,7 @@ class EmergencyAccess(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(expires_at__gt=models.F("started_at")),
+                violation_error_message=_("La fin de l’accès en urgence doit suivre son début."),
                 name="emergency_expires_after_start",
             )
         ]
@@ -349,11 +364,17 @@ class Guardianship(models.Model):
             models.UniqueConstraint(
                 fields=["patient", "guardian"],
                 condition=models.Q(ended_at__isnull=True),
+                violation_error_message=_(
+                    "Cette personne est déjà représentant légal de cet enfant."
+                ),
                 name="guardianship_one_live_per_pair",
             ),
             models.CheckConstraint(
                 condition=models.Q(ended_at__isnull=True, end_reason="")
                 | models.Q(ended_at__isnull=False) & ~models.Q(end_reason=""),
+                violation_error_message=_(
+                    "La fin d’une autorité parentale s’enregistre avec son motif."
+                ),
                 name="guardianship_end_has_reason",
             ),
         ]

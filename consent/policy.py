@@ -418,16 +418,22 @@ def _basis_subqueries(
     return subqueries
 
 
-def professional_patients(user: User) -> QuerySet[Patient]:
-    """Patients whose active record this professional may open, filtered in SQL."""
+def professional_patients(user: User, *, with_basis: bool = False) -> QuerySet[Patient]:
+    """Patients whose active record this professional may open, filtered in SQL.
+
+    With ``with_basis``, each patient carries the booleans ``is_gp``,
+    ``in_care``, ``has_share`` and ``in_emergency`` (the bases this
+    professional holds), computed in the same query.
+    """
     if not user.is_authenticated or not user.is_professional:
         return Patient.objects.none()
     b = _basis_subqueries(user.professional, timezone.now())
     ordinary = Q(b["is_gp"]) | Q(b["in_care"]) | Q(b["has_share"])
-    return (
-        Patient.objects.filter(record__state=RecordState.ACTIVE)
-        .filter((ordinary & ~Q(b["is_blocked"])) | Q(b["in_emergency"]))
-        .exclude(user_id=user.pk)
+    qs = Patient.objects.filter(record__state=RecordState.ACTIVE)
+    if with_basis:
+        qs = qs.annotate(**b)
+    return qs.filter((ordinary & ~Q(b["is_blocked"])) | Q(b["in_emergency"])).exclude(
+        user_id=user.pk
     )
 
 

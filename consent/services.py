@@ -38,6 +38,7 @@ from consent.models import (
 )
 from consent.policy import DOCUMENTS_SECTION, RecordAccess, professional_record_access
 from messpace.accounts.models import Profession, Professional
+from messpace.grammar import of_name
 from records.models import MAJORITY_AGE, SECTION_MODELS, Entry, Patient, latest_birth_date_for_age
 from records.selectors import patient_by_identity
 from records.services import timeline_event_sync
@@ -487,8 +488,8 @@ def guardianship_validate(*, patient: Patient, guardian: User) -> None:
     live = Guardianship.objects.filter(patient=patient, ended_at__isnull=True)
     if live.filter(guardian=guardian).exists():
         raise ValidationError(
-            _("Cette personne est déjà représentant légal de %(name)s.")
-            % {"name": patient.full_name}
+            _("Cette personne est déjà représentant légal %(of_name)s.")
+            % {"of_name": of_name(patient.full_name)}
         )
     if live.count() >= MAX_GUARDIANS:
         raise ValidationError(

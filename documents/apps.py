@@ -15,6 +15,7 @@ class DocumentsConfig(AppConfig):
         register_sealed(
             Document, owner=lambda d: f"document:{d.public_id}", owner_fields=("public_id",)
         )
-        from documents import checks
+        from documents import checks, figures
 
         checks.register()
+        figures.register_metrics()

@@ -37,7 +37,7 @@ def check_malware_scanner(
     explicit opt-out (documents then go in unscanned). No connection to clamd is
     attempted: it may legitimately start after the application.
     """
-    if settings.DEBUG or scanner_configured() or settings.MESSPACE_ALLOW_NO_SCANNER:
+    if settings.DEV_MODE or scanner_configured() or settings.MESSPACE_ALLOW_NO_SCANNER:
         return []
     return [
         checks.Error(

@@ -103,16 +103,19 @@ class Upload(models.Model):
             models.UniqueConstraint(
                 fields=["patient", "depositor", "sha256"],
                 condition=~Q(state="deleted"),
+                violation_error_message=_("Vous avez déjà déposé ce fichier dans ce dossier."),
                 name="upload_once_per_depositor_content",
             ),
             # A sender's identifier names one deposit.
             models.UniqueConstraint(
                 fields=["depositor", "source_system", "source_id"],
                 condition=~Q(source_id="") & ~Q(state="deleted"),
+                violation_error_message=_("Cet identifiant source a déjà été déposé."),
                 name="upload_once_per_source_id",
             ),
             models.CheckConstraint(
                 condition=~Q(state="quarantined") | ~Q(reason=""),
+                violation_error_message=_("Un dépôt mis en quarantaine doit en indiquer le motif."),
                 name="upload_quarantine_has_reason",
             ),
         ]
@@ -233,10 +236,15 @@ class Document(models.Model):
         ordering = ["-act_date", "-created_at"]
         default_manager_name = "objects"
         constraints = [
-            models.UniqueConstraint(fields=["series", "version"], name="document_one_per_version"),
+            models.UniqueConstraint(
+                fields=["series", "version"],
+                violation_error_message=_("Cette version du document existe déjà."),
+                name="document_one_per_version",
+            ),
             models.UniqueConstraint(
                 fields=["series"],
                 condition=Q(is_current=True, deleted_at__isnull=True),
+                violation_error_message=_("Ce document a déjà une version en cours."),
                 name="document_one_current_per_series",
             ),
         ]

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
+from consent.optout import urls as optout_urls
 from documents import urls as documents_urls
 from messpace import views
 from records import urls as records_urls
@@ -25,6 +26,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("", include("messpace.accounts.urls")),
     path("", include("consent.optout.urls")),
+    path("annuaire/", include("messpace.directory.urls")),
+    path("console/", include("messpace.console.urls")),
+    path("console/", include((optout_urls.console_patterns, "console-optout"))),
+    path("console/chiffres/", include("messpace.statistics.urls")),
     path("espace/confidentialite/", include("consent.urls")),
     path("espace/documents/", include(documents_urls.patient_patterns)),
     path("espace/", include((records_urls.patient_patterns, "records"))),
@@ -37,5 +42,6 @@ urlpatterns = [
 
 handler403 = "messpace.errors.forbidden"
 handler404 = "messpace.errors.not_found"
+handler500 = "messpace.errors.server_error"
 
 __all__ = ["urlpatterns"]

@@ -11,8 +11,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("pro:patient_list")
     if user.is_patient:
         return redirect("records:dashboard")
-    if user.is_staff:
-        return redirect("admin:index")
+    if user.is_staff or user.is_support_agent:
+        return redirect("console:home")
     from consent.policy import carer_patients
 
     if carer_patients(user).exists():

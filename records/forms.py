@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from messpace.forms import MesspaceForm
+from records.measure_input import CMHG_CEILING, EXAMPLES, pressure_reading, read_measure
 from records.models import (
+    MEASURE_SPECS,
     Allergy,
     Condition,
     EventKind,
@@ -23,6 +28,7 @@ from records.models import (
     Patient,
     Treatment,
     Vaccination,
+    format_decimal,
 )
 
 
@@ -115,28 +121,135 @@ class VaccinationForm(EntryForm):
         fields = ["vaccine", "target_disease", "dose", "date", "batch_number", "vaccinator"]
 
 
+class MeasureKindSelect(forms.Select):
+    """The kind of measure, each option carrying its unit and range for the page's script."""
+
+    def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(name, value, *args, **kwargs)
+        spec = MEASURE_SPECS.get(str(value))
+        if spec is not None:
+            option["attrs"]["data-unit"] = spec.unit
+            option["attrs"]["data-hint"] = measure_hint(str(value))
+        return option
+
+
+def measure_hint(kind: str) -> str:
+    """ "En kg, entre 0,3 et 400 ; par exemple 72,5." for one kind of measure."""
+    spec = MEASURE_SPECS[kind]
+    if kind == MeasureKind.BLOOD_PRESSURE:
+        return str(
+            _(
+                "Le chiffre du haut puis celui du bas, par exemple 130/80 (en mmHg) ou 13/8 : "
+                "systolique entre %(low)s et %(high)s, diastolique entre %(low2)s et %(high2)s."
+            )
+            % {
+                "low": format_decimal(spec.low, 0),
+                "high": format_decimal(spec.high, 0),
+                "low2": format_decimal(spec.low2 or spec.low, 0),
+                "high2": format_decimal(spec.high2 or spec.high, 0),
+            }
+        )
+    return str(
+        _("En %(unit)s, entre %(low)s et %(high)s ; par exemple %(example)s.")
+        % {
+            "unit": spec.unit,
+            "low": _plain(spec.low),
+            "high": _plain(spec.high),
+            "example": EXAMPLES[kind],
+        }
+    )
+
+
+def _plain(number: Decimal) -> str:
+    return number_format(number.normalize())
+
+
 class MeasureForm(EntryForm):
+    """One value with its unit; a blood pressure as "130/80", "13/8", or in two fields.
+
+    Without JavaScript every kind's unit and range is listed under the value;
+    the page's script (``static/messpace/measure-form.js``) keeps only the
+    chosen kind's and shows the diastolic field for a blood pressure only.
+    """
+
+    value = forms.CharField(label=_("Valeur"), max_length=20)
+
     class Meta:
         model = Measure
         fields = ["kind", "value", "value2", "measured_at", "notes"]
-        labels = {"value": _("Valeur"), "value2": _("Tension diastolique (chiffre du bas)")}
+        labels = {"value2": _("Tension diastolique (chiffre du bas)")}
         help_texts = {
-            "value": _(
-                "Poids en kg, taille en cm, fréquence cardiaque en battements par minute, tension systolique en mmHg, glycémie en g/L, température en °C, saturation en %."
+            "value2": _(
+                "Seulement pour la tension artérielle, si vous n’avez pas écrit les deux "
+                "chiffres dans la valeur."
             ),
-            "value2": _("Seulement pour la tension artérielle."),
         }
+        widgets = {"kind": MeasureKindSelect}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.understood_as = ""
         if not self.is_bound and not self.instance.pk:
             self.initial.setdefault(
                 "measured_at", timezone.localtime().replace(second=0, microsecond=0)
             )
-        self.fields["value"].localize = True
-        self.fields["value"].widget = forms.TextInput(attrs={"inputmode": "decimal"})
+        if self.instance.pk and not self.is_bound:
+            spec = MEASURE_SPECS[self.instance.kind]
+            self.initial["value"] = format_decimal(self.instance.value, spec.decimals)
+        hints = [
+            f"{label} : {measure_hint(kind)}"
+            for kind, label in MeasureKind.choices
+            if kind in MEASURE_SPECS
+        ]
+        self.fields["value"].help_text = " ".join(hints)
+        self._bound_fields_cache.pop("value", None)  # the DSFR base already read it
+        self.fields["value"].widget.attrs.update(
+            {"autocomplete": "off", "spellcheck": "false", "data-measure-value": ""}
+        )
         self.fields["value2"].localize = True
         self.fields["value2"].widget = forms.TextInput(attrs={"inputmode": "decimal"})
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        kind, text = data.get("kind"), data.get("value")
+        if not kind or text is None or isinstance(text, Decimal):
+            return data
+        try:
+            reading = read_measure(str(text), kind)
+            second = data.get("value2")
+            if reading.value2 is None and second is not None and kind == MeasureKind.BLOOD_PRESSURE:
+                reading = pressure_reading(reading.value, second, typed=f"{text}/{second}")
+        except ValidationError as exc:
+            data.pop("value", None)
+            self.add_error("value", exc)
+            return data
+        typed2 = data.get("value2")
+        if (
+            reading.value2 is not None
+            and typed2 is not None
+            and reading.value2 not in (typed2, _cmhg(typed2))
+        ):
+            self.add_error(
+                "value2",
+                _(
+                    "La tension diastolique est indiquée deux fois, avec deux chiffres "
+                    "différents : gardez-en un seul."
+                ),
+            )
+            data.pop("value", None)
+            return data
+        data["value"] = reading.value
+        if reading.value2 is not None:
+            data["value2"] = reading.value2
+        self.understood_as = reading.understood_as
+        # The model's own checks run on the instance after this (ranges, order).
+        return data
+
+
+def _cmhg(value: Decimal | None) -> Decimal | None:
+    if value is not None and value <= CMHG_CEILING:
+        return value * 10
+    return value
 
 
 class TimelineFilterForm(MesspaceForm):

@@ -10,9 +10,10 @@ summaries use aggregates and bounded slices.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, IntegerField, Max, Q, QuerySet, Subquery, Value
@@ -32,6 +33,8 @@ from records.models import (
 if TYPE_CHECKING:
     from consent.policy import RecordAccess
     from messpace.accounts.models import User
+
+E = TypeVar("E", bound=Entry)
 
 
 def patient_by_identity(
@@ -83,6 +86,33 @@ def section_entries(*, access: RecordAccess, section: str) -> QuerySet[Entry]:
         .select_related("author", "author__professional")
         .order_by(*SECTION_ORDERING[section])
     )
+
+
+def entry_duplicates(
+    *, access: RecordAccess, model: type[E], data: Mapping[str, Any], limit: int = 3
+) -> list[E]:
+    """Entries this actor sees that equal ``data`` on the model's ``identity_fields``.
+
+    Text is compared without case or surrounding spaces; an empty value
+    matches only an empty one. An entry the actor may not see is never
+    reported (it would reveal it), so a professional can add what the patient
+    hid from them.
+    """
+    if not model.identity_fields:
+        return []
+    match = Q()
+    for name in model.identity_fields:
+        value = data.get(name)
+        field = model._meta.get_field(name)
+        if value is None or value == "":
+            match &= (
+                Q(**{f"{name}__isnull": True}) if getattr(field, "null", False) else Q(**{name: ""})
+            )
+        elif isinstance(value, str):
+            match &= Q(**{f"{name}__iexact": value.strip()})
+        else:
+            match &= Q(**{name: value})
+    return list(access.entries(model).filter(match).order_by("-created_at", "-id")[:limit])
 
 
 def section_page(*, access: RecordAccess, section: str, page: Any, per_page: int) -> Page[Entry]:

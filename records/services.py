@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.models import AccessAction
 from messpace.accounts.validators import normalize_nir, normalize_phone
+from records import selectors
 from records.lifecycle.services import record_create
 from records.models import MARKUP_RE, AuthorKind, Entry, Patient, TimelineEvent
 
@@ -94,12 +95,29 @@ def timeline_event_sync(*, entry: Entry) -> TimelineEvent:
     return event
 
 
-def entry_create(*, access: RecordAccess, model: type[E], data: Mapping[str, Any]) -> E:
+class DuplicateEntry(ValidationError):
+    """The entry equals one already in the record (``existing``, as the actor sees them)."""
+
+    def __init__(self, existing: Sequence[Entry]) -> None:
+        super().__init__(_("Un élément identique figure déjà dans ce dossier."), code="duplicate")
+        self.existing = existing
+
+
+def entry_create(
+    *,
+    access: RecordAccess,
+    model: type[E],
+    data: Mapping[str, Any],
+    allow_duplicate: bool = False,
+) -> E:
     """Add an entry to a section of ``access.patient``'s record, authored by the actor.
 
-    Raises ``PermissionDenied`` when the access is read-only and
+    Raises ``PermissionDenied`` when the access is read-only,
+    ``DuplicateEntry`` when an entry the actor sees is the same one (see
+    ``Entry.identity_fields``) and ``allow_duplicate`` was not given, and
     ``ValidationError`` (with French messages per field) when the data breaks a
-    rule; nothing is stored in either case.
+    rule; nothing is stored in any case. Adds to one record are serialised on
+    the patient's row, so a form sent four times stores one entry.
     """
     if not access.can_write:
         raise PermissionDenied
@@ -115,6 +133,12 @@ def entry_create(*, access: RecordAccess, model: type[E], data: Mapping[str, Any
     entry = model(patient=access.patient, author=access.actor, author_kind=author_kind, **data)
     entry.full_clean(exclude=["patient", "author"])
     with transaction.atomic():
+        # Lock the patient's row: two identical posts cannot both pass the check.
+        list(Patient.objects.select_for_update().filter(pk=access.patient.pk).values_list("pk"))
+        if not allow_duplicate:
+            existing = selectors.entry_duplicates(access=access, model=model, data=data)
+            if existing:
+                raise DuplicateEntry(existing)
         entry.save()
         timeline_event_sync(entry=entry)
         access.log(action=AccessAction.WRITE, what=model.section, object_id=entry.pk)

@@ -212,7 +212,9 @@ def world(patient: Patient, admin_user: User, client: Client) -> dict[str, Any]:
         access=gp_access, model=Condition, data={"label": CONDITION, "notes": CONDITION}
     )
     record_services.entry_create(access=gp_access, model=Treatment, data={"medicine": MEDICINE})
-    record_services.entry_create(access=access, model=Condition, data={"label": CONDITION})
+    record_services.entry_create(
+        access=access, model=Condition, data={"label": CONDITION}, allow_duplicate=True
+    )
     # An account whose only rows are entries it wrote (no access-log row, no patient):
     # its delete confirmation lists them, protected.
     Condition.objects.create(

@@ -42,9 +42,12 @@ from consent.services import block_add, carer_revoke
 from documents.models import Document, Upload, UploadState
 from documents.services import upload_process
 from messpace.accounts.models import Profession, Professional, User
+from messpace.directory.models import DirectoryImport, DirectoryImportState, Listing
+from messpace.directory.selectors import listings_search
 from records.lifecycle.models import Record, RecordState, RecordTransition
 from records.management.demo.base import ACCOUNTS, BACKUP_CODES, DEMO_PASSWORD, PAT_TROIS_INS
 from records.management.demo.campaign import CAMPAIGN_NAME, PEOPLE
+from records.management.demo.directory import SAMPLE_EXTRACT
 from records.models import (
     SECTION_MODELS,
     Condition,
@@ -72,6 +75,8 @@ COUNTED: tuple[type[models.Model], ...] = (
     TimelineEvent,
     StaticDevice,
     StaticToken,
+    DirectoryImport,
+    Listing,
     *SECTION_MODELS.values(),
 )
 
@@ -390,3 +395,16 @@ def test_readme_lists_the_same_demo_accounts(seeded: Seeded) -> None:
 def test_refuses_to_run_without_debug_unless_forced(db: None) -> None:
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("seed_demo", stdout=io.StringIO())
+
+
+def test_the_directory_lists_the_sample_extract_and_the_care_team(seeded: Seeded) -> None:
+    done = DirectoryImport.objects.get(filename=SAMPLE_EXTRACT.name)
+    assert done.state == DirectoryImportState.DONE
+    assert done.created_count > 10
+    assert done.error_count == 3  # the sample's three refused lines
+    # The care team is found by name and town, with its place of practice.
+    found = list(listings_search("garnier paris"))
+    assert [listing.professional.user.email for listing in found] == [_user("gp").email]
+    assert "Paris" in found[0].summary
+    # A second run imports nothing again.
+    assert seeded.after_second["directory.DirectoryImport"] == 1

@@ -89,13 +89,64 @@ def test_check_deploy_is_clean_with_production_values(tmp_path: Path) -> None:
 
 def test_check_deploy_warns_when_debug_is_on(tmp_path: Path) -> None:
     """The check above would be worthless if it never failed: DEBUG=true must trip it."""
-    result = run(
+    development = run(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         production_env(tmp_path, DEBUG="true"),
     )
+    tracebacks = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        production_env(tmp_path, DEBUG="true", DEBUG_TRACEBACKS="true"),
+    )
 
-    assert result.returncode != 0
-    assert "security.W018" in result.stderr
+    assert development.returncode != 0
+    assert "security.W008" in development.stderr  # no HTTPS redirect in development mode
+    assert "security.W018" not in development.stderr  # ... but no technical pages either
+    assert tracebacks.returncode != 0
+    assert "security.W018" in tracebacks.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        pytest.param({"DEBUG": "true"}, "True False", id="development"),
+        pytest.param({"DEBUG": "true", "DEBUG_TRACEBACKS": "true"}, "True True", id="tracebacks"),
+        pytest.param({"DEBUG_TRACEBACKS": "true"}, "False False", id="never-without-dev"),
+    ],
+)
+def test_tracebacks_are_a_switch_of_their_own(
+    tmp_path: Path, env: dict[str, str], expected: str
+) -> None:
+    result = run(
+        ["-c", "import messpace.settings as s; print(s.DEV_MODE, s.DEBUG)"],
+        production_env(tmp_path, **env),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_the_demo_answers_an_unknown_page_with_its_own_french_404(tmp_path: Path) -> None:
+    """``make demo``'s settings (DEBUG=true, embedded): no English debug page, no URL list."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "DEBUG": "true",
+        "DJANGO_SETTINGS_MODULE": "messpace.settings",
+        "MESSPACE_VAR_DIR": str(tmp_path / "var"),
+    }
+    code = (
+        "import django; django.setup(); from django.test import Client; "
+        "r = Client(SERVER_NAME='127.0.0.1').get('/nulle-part/', HTTP_ACCEPT_LANGUAGE='fr'); "
+        "print(r.status_code); print(r.content.decode())"
+    )
+
+    result = run(["-c", code], env)
+
+    assert result.returncode == 0, result.stderr
+    status, _, page = result.stdout.partition("\n")
+    assert status == "404"
+    assert "Page introuvable" in page
+    assert "URLconf" not in page and "admin/" not in page
 
 
 def test_production_defaults_are_strict(tmp_path: Path) -> None:

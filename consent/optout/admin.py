@@ -14,13 +14,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, re_path, reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
-from consent.optout import charts, exports, selectors, tasks
+from consent.optout import charts, selectors, tasks
 from consent.optout.forms import BounceUploadForm, CohortUploadForm
 from consent.optout.models import (
     Campaign,
@@ -32,8 +32,7 @@ from consent.optout.models import (
 from consent.optout.services import campaigns as campaign_services
 from consent.optout.services import cohorts as cohort_services
 from consent.optout.services import returns as bounce_services
-from messpace import vault
-from messpace.blobs import blob_get
+from consent.optout.views import batch_file_response, campaigns_csv_response
 from messpace.uploads import TOO_LARGE_ATTR, BoundedMemoryUploadHandler
 
 # --- Cohort imports --------------------------------------------------------------------------
@@ -325,29 +324,18 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
             "opts": self.opts,
             "has_view_permission": True,
             "has_change_permission": self.has_change_permission(request),
-            "chart_weeks": charts.CHART_WEEKS,
         }
 
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:
         context = self._dashboard_context(request)
         data = selectors.overall_dashboard()
-        funnel = charts.funnel_bars(data.total)
         context.update(
             title=_("Tableau de bord des campagnes"),
             campaign=None,
             figures=data.total,
             campaigns=data.campaigns,
             weeks=data.weeks,
-            funnel_svg=charts.funnel_chart(
-                chart_id="funnel",
-                title=str(_("Parcours des dossiers, toutes campagnes")),
-                bars=funnel,
-            ),
-            answers_svg=charts.answers_chart(
-                chart_id="answers",
-                title=str(_("Réponses par semaine, toutes campagnes")),
-                weeks=data.weeks,
-            ),
+            **charts.dashboard_charts(figures=data.total, weeks=data.weeks, one_campaign=False),
         )
         return TemplateResponse(request, "admin/optout/campaign/dashboard.html", context)
 
@@ -357,35 +345,20 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
             data = selectors.campaign_dashboard(campaign_id=pk)
         except Campaign.DoesNotExist:
             raise Http404 from None
-        funnel = charts.funnel_bars(data.figures)
         context.update(
             title=_("Tableau de bord : %(name)s") % {"name": data.figures.name},
             campaign=data.figures,
             figures=data.figures,
             campaigns=[],
             weeks=data.weeks,
-            funnel_svg=charts.funnel_chart(
-                chart_id="funnel", title=str(_("Parcours des dossiers de la campagne")), bars=funnel
-            ),
-            answers_svg=charts.answers_chart(
-                chart_id="answers", title=str(_("Réponses par semaine")), weeks=data.weeks
-            ),
+            **charts.dashboard_charts(figures=data.figures, weeks=data.weeks, one_campaign=True),
         )
         return TemplateResponse(request, "admin/optout/campaign/dashboard.html", context)
 
     def dashboard_csv_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        # The export's words are French whatever the admin's language, like its columns.
-        with translation.override("fr"):
-            data = selectors.overall_dashboard()
-            content = exports.dashboard_csv(campaigns=data.campaigns, total=data.total)
-        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="campagnes-{timezone.localdate():%Y-%m-%d}.csv"'
-        )
-        response["Cache-Control"] = "no-store"
-        return response
+        return campaigns_csv_response()
 
     # --- Returns: undelivered emails, letters back (NPAI) ---
 
@@ -488,17 +461,4 @@ class LetterBatchAdmin(admin.ModelAdmin[LetterBatch]):
         )
 
     def download(self, request: HttpRequest, pk: int, part: str) -> HttpResponse:
-        batch = LetterBatch.objects.filter(pk=pk, purged_at__isnull=True).first()
-        if batch is None or part not in {"pdf", "manifest"}:
-            raise Http404
-        key = vault.unwrap(wrapped=bytes(batch.wrapped_key), key_id=batch.key_id, owner=batch.owner)
-        name = batch.pdf_blob if part == "pdf" else batch.manifest_blob
-        content = blob_get(name=name, data_key=key, aad=f"{batch.owner}:{part}")
-        kind = "application/pdf" if part == "pdf" else "text/csv; charset=utf-8"
-        extension = "pdf" if part == "pdf" else "csv"
-        response = HttpResponse(content, content_type=kind)
-        response["Content-Disposition"] = (
-            f'attachment; filename="courriers-{batch.campaign_id}-{batch.number}.{extension}"'
-        )
-        response["Cache-Control"] = "no-store"
-        return response
+        return batch_file_response(selectors.letter_batch_file(batch_id=pk, part=part))

@@ -17,3 +17,34 @@ class OptoutConfig(AppConfig):
         register_sealed(CohortImport, owner=lambda i: i.owner, owner_fields=("public_id",))
         register_sealed(Campaign, owner=lambda c: f"campaign:{c.pk}", owner_fields=())
         register_sealed(LetterBatch, owner=lambda b: b.owner, owner_fields=())
+
+        from consent.optout import figures
+        from messpace.console.menu import MenuItem, register
+
+        figures.register_metrics()
+        from messpace.console.roles import ConsoleRole
+
+        register(
+            MenuItem(
+                label=_("Campagnes d’information"),
+                url_name="console-optout:campaigns",
+                roles=frozenset({ConsoleRole.ADMIN}),
+                section=_("Ouverture des dossiers"),
+                description=_(
+                    "Les chiffres de chaque campagne, leurs lots de courriers et l’export CSV."
+                ),
+                order=10,
+            )
+        )
+        register(
+            MenuItem(
+                label=_("Appel d’un assuré : avis d’information"),
+                url_name="support_caller_notice",
+                roles=frozenset({ConsoleRole.SUPPORT}),
+                section=_("Assistance"),
+                description=_(
+                    "Enregistrer l’opposition ou l’ouverture anticipée d’un appelant, "
+                    "après vérification de son identité."
+                ),
+            )
+        )

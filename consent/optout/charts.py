@@ -167,3 +167,25 @@ def answers_chart(*, chart_id: str, title: str, weeks: Sequence[WeekAnswers]) ->
     )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def dashboard_charts(
+    *, figures: CampaignFigures, weeks: Sequence[WeekAnswers], one_campaign: bool
+) -> dict[str, str]:
+    """The two charts of a dashboard (``funnel_svg``, ``answers_svg``), for the admin's
+    and the console's pages."""
+    if one_campaign:
+        funnel_title, answers_title = (
+            _("Parcours des dossiers de la campagne"),
+            _("Réponses par semaine"),
+        )
+    else:
+        funnel_title = _("Parcours des dossiers, toutes campagnes")
+        answers_title = _("Réponses par semaine, toutes campagnes")
+    return {
+        "funnel_svg": funnel_chart(
+            chart_id="funnel", title=str(funnel_title), bars=funnel_bars(figures)
+        ),
+        "answers_svg": answers_chart(chart_id="answers", title=str(answers_title), weeks=weeks),
+        "chart_weeks": str(CHART_WEEKS),
+    }

@@ -64,9 +64,22 @@ class NoticeAnswerForm(MesspaceForm):
 
     def clean_code(self) -> str:
         code = str(self.cleaned_data["code"]).upper().replace("-", "").replace(" ", "")
+        excluded = sorted({c for c in code if c in "0O1IL"})
+        if excluded and code.isascii() and code.isalnum():
+            raise forms.ValidationError(
+                _(
+                    "Le code ne contient jamais les caractères 0, O, 1, I ni L, faciles "
+                    "à confondre ; vérifiez : %(chars)s."
+                ),
+                params={"chars": ", ".join(excluded)},
+            )
         if not CODE_RE.fullmatch(code):
             raise forms.ValidationError(
-                _("Le code comporte 12 lettres et chiffres, par exemple 7KQ4-M2XD-9PLA.")
+                _(
+                    "Le code comporte 12 lettres et chiffres (vous en avez saisi %(count)s), "
+                    "par exemple 7KQ4-M2XD-9PRA."
+                ),
+                params={"count": len(code)},
             )
         return code
 

@@ -87,6 +87,9 @@ class CohortImport(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(processed_rows__lte=models.F("total_rows")),
+                violation_error_message=_(
+                    "Un import ne peut pas avoir traité plus de lignes que le fichier n’en compte."
+                ),
                 name="cohort_import_progress_within_total",
             ),
         ]
@@ -127,7 +130,9 @@ class CohortImportError(models.Model):
         ordering = ["cohort_import", "line"]
         constraints = [
             models.UniqueConstraint(
-                fields=["cohort_import", "line"], name="cohort_error_once_per_line"
+                fields=["cohort_import", "line"],
+                violation_error_message=_("Cette ligne de l’import est déjà signalée."),
+                name="cohort_error_once_per_line",
             )
         ]
 
@@ -152,7 +157,9 @@ class CohortMember(models.Model):
         verbose_name_plural = _("personnes importées")
         constraints = [
             models.UniqueConstraint(
-                fields=["cohort_import", "patient"], name="cohort_member_once_per_import"
+                fields=["cohort_import", "patient"],
+                violation_error_message=_("Cette personne figure déjà dans cet import."),
+                name="cohort_member_once_per_import",
             )
         ]
 
@@ -182,10 +189,17 @@ class GuardianToInform(models.Model):
         verbose_name_plural = _("représentants légaux à informer")
         constraints = [
             models.UniqueConstraint(
-                fields=["patient", "guardian_nir"], name="guardian_to_inform_once"
+                fields=["patient", "guardian_nir"],
+                violation_error_message=_(
+                    "Ce représentant légal est déjà à informer pour cet enfant."
+                ),
+                name="guardian_to_inform_once",
             ),
             models.CheckConstraint(
                 condition=Q(guardian_nir__regex=r"^[12][0-9]{4}(2A|2B|[0-9]{2})[0-9]{8}$"),
+                violation_error_message=_(
+                    "Le NIR du représentant légal doit comporter 15 caractères, clé comprise."
+                ),
                 name="guardian_to_inform_nir_shape",
             ),
         ]
@@ -247,7 +261,11 @@ class Campaign(models.Model):
         verbose_name_plural = _("campagnes d’information")
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(delay_days__gte=1), name="campaign_delay_positive"),
+            models.CheckConstraint(
+                condition=Q(delay_days__gte=1),
+                violation_error_message=_("Le délai avant ouverture doit être d’au moins un jour."),
+                name="campaign_delay_positive",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -283,7 +301,10 @@ class Notice(models.Model):
         verbose_name_plural = _("avis d’information")
         constraints = [
             models.UniqueConstraint(
-                fields=["code_hash"], condition=~Q(code_hash=""), name="notice_code_unique"
+                fields=["code_hash"],
+                condition=~Q(code_hash=""),
+                violation_error_message=_("Ce code personnel est déjà celui d’un autre avis."),
+                name="notice_code_unique",
             )
         ]
         indexes = [
@@ -336,7 +357,13 @@ class LetterBatch(models.Model):
         verbose_name_plural = _("lots de courriers")
         ordering = ["campaign_id", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "number"], name="letter_batch_number")
+            models.UniqueConstraint(
+                fields=["campaign", "number"],
+                violation_error_message=_(
+                    "Ce numéro de lot de courriers existe déjà pour cette campagne."
+                ),
+                name="letter_batch_number",
+            )
         ]
 
     def __str__(self) -> str:
@@ -373,7 +400,11 @@ class NoticeDelivery(models.Model):
         verbose_name_plural = _("envois des avis")
         constraints = [
             models.UniqueConstraint(
-                fields=["notice", "recipient_key", "channel"], name="delivery_once_per_channel"
+                fields=["notice", "recipient_key", "channel"],
+                violation_error_message=_(
+                    "Cet avis est déjà envoyé à ce destinataire par ce moyen."
+                ),
+                name="delivery_once_per_channel",
             )
         ]
         indexes = [

@@ -44,10 +44,13 @@ from consent.optout.models import (
     CohortImportError,
     DeliveryChannel,
     DeliveryState,
+    LetterBatch,
     Notice,
     NoticeDelivery,
     NoticeOutcome,
 )
+from messpace import vault
+from messpace.blobs import blob_get
 from records.lifecycle.models import Record, RecordState
 
 OPENED_STATES = (RecordState.ACTIVE, RecordState.CLOSED)
@@ -318,3 +321,29 @@ def cohort_import_progress(*, import_id: int) -> CohortImportProgress:
 def cohort_import_errors(*, import_id: int) -> QuerySet[CohortImportError]:
     """The reported lines of an import (errors and duplicates), in file order."""
     return CohortImportError.objects.filter(cohort_import_id=import_id).order_by("line")
+
+
+# --- Letter batches ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchFile:
+    content: bytes
+    content_type: str
+    filename: str
+
+
+def letter_batch_file(*, batch_id: int, part: str) -> BatchFile | None:
+    """The PDF (``part="pdf"``) or the manifest of a letter batch, decrypted; None for a
+    batch purged or unknown, or another part."""
+    batch = LetterBatch.objects.filter(pk=batch_id, purged_at__isnull=True).first()
+    if batch is None or part not in {"pdf", "manifest"}:
+        return None
+    key = vault.unwrap(wrapped=bytes(batch.wrapped_key), key_id=batch.key_id, owner=batch.owner)
+    name = batch.pdf_blob if part == "pdf" else batch.manifest_blob
+    extension = "pdf" if part == "pdf" else "csv"
+    return BatchFile(
+        content=blob_get(name=name, data_key=key, aad=f"{batch.owner}:{part}"),
+        content_type="application/pdf" if part == "pdf" else "text/csv; charset=utf-8",
+        filename=f"courriers-{batch.campaign_id}-{batch.number}.{extension}",
+    )

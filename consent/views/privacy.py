@@ -37,14 +37,23 @@ from consent.forms import (
     CarerInviteForm,
     DesignatedGPForm,
     EmergencyRefusalForm,
-    ProfessionalByRppsForm,
+    ProfessionalPickerForm,
     ShareForm,
     VisibilityForm,
 )
 from consent.models import AccessAction, AccessLog
 from consent.policy import RecordAccess
-from messpace.accounts.models import Professional
+from messpace.accounts.models import Professional, User
+from messpace.directory.views import (
+    SearchResults,
+    chosen_results,
+    directory_search,
+    results_context,
+    search_throttled,
+    throttled_results,
+)
 from messpace.forms import apply_errors
+from messpace.grammar import of_name
 from records.sections import SECTIONS, SECTIONS_BY_SLUG
 
 HISTORY_PAGE_SIZE = 25
@@ -66,8 +75,35 @@ def _privacy_url(anchor: str = "") -> str:
 # --- The privacy page ---
 
 
+def _picker_results(request: HttpRequest, form: ProfessionalPickerForm) -> SearchResults | None:
+    """What the picker of ``form`` shows: the professional a refused form named, or,
+    without JavaScript, the results of its "Rechercher" button (a GET of this
+    page with ``<prefix>-q``), or nothing yet."""
+    if form.is_bound:
+        return chosen_results(form.chosen) if form.chosen is not None else None
+    key = form.add_prefix("q")
+    if request.method != "GET" or key not in request.GET:
+        return None
+    user: User = request.user  # type: ignore[assignment]
+    if search_throttled(user):
+        return throttled_results(request.GET[key])
+    return directory_search(request.GET[key])
+
+
+def _picker(request: HttpRequest, form: ProfessionalPickerForm) -> dict[str, Any]:
+    results = _picker_results(request, form)
+    chosen = form.chosen.pk if form.chosen is not None else None
+    context = results_context(prefix=form.prefix or "", results=results, chosen=chosen)
+    # The search input keeps what was searched (a refused form starts a new search).
+    context["query"] = "" if form.is_bound or results is None else results.query
+    return context
+
+
 def _render_privacy(request: HttpRequest, access: RecordAccess, **forms: Any) -> HttpResponse:
     refuses = selectors.refuses_emergency(access)
+    gp_form = forms.get("gp_form") or DesignatedGPForm()
+    share_form = forms.get("share_form") or ShareForm()
+    block_form = forms.get("block_form") or BlockForm()
     context = {
         "access": access,
         "patient": access.patient,
@@ -78,9 +114,12 @@ def _render_privacy(request: HttpRequest, access: RecordAccess, **forms: Any) ->
         "share_groups": selectors.shares_by_professional(access),
         "blocks": list(selectors.blocks(access)),
         "refuses_emergency": refuses,
-        "gp_form": forms.get("gp_form") or DesignatedGPForm(),
-        "share_form": forms.get("share_form") or ShareForm(),
-        "block_form": forms.get("block_form") or BlockForm(),
+        "gp_form": gp_form,
+        "gp_picker": _picker(request, gp_form),
+        "share_form": share_form,
+        "share_picker": _picker(request, share_form),
+        "block_form": block_form,
+        "block_picker": _picker(request, block_form),
         "emergency_form": EmergencyRefusalForm(initial={"refuses": refuses}),
         "carer_rows": selectors.carer_grant_rows(access),
         "carer_form": forms.get("carer_form") or CarerInviteForm(),
@@ -90,19 +129,21 @@ def _render_privacy(request: HttpRequest, access: RecordAccess, **forms: Any) ->
 
 @login_required
 def privacy(request: HttpRequest) -> HttpResponse:
+    """The page; ``?gp-q=…`` (or ``share-q``, ``block-q``) shows that picker's search
+    results, for browsers without JavaScript. A search changes nothing."""
     return _render_privacy(request, _access(request))
 
 
-def _submit_rpps_form(
+def _submit_picker_form(
     request: HttpRequest,
     access: RecordAccess,
-    form: ProfessionalByRppsForm,
+    form: ProfessionalPickerForm,
     form_name: str,
     action: Any,
     success: str,
     anchor: str,
 ) -> HttpResponse:
-    """Validate an RPPS form, call the service, and re-render with errors on refusal."""
+    """Validate a picker form, call the service, and re-render with errors on refusal."""
     if form.is_valid():
         try:
             action(form)
@@ -120,11 +161,11 @@ def gp_set(request: HttpRequest) -> HttpResponse:
     access = _access(request)
     form = DesignatedGPForm(request.POST)
 
-    def action(f: ProfessionalByRppsForm) -> None:
-        assert f.professional is not None  # noqa: S101 - set by a valid form
-        services.designated_gp_set(access=access, professional=f.professional)
+    def action(f: ProfessionalPickerForm) -> None:
+        assert f.selected is not None  # noqa: S101 - set by a valid form
+        services.designated_gp_set(access=access, professional=f.selected)
 
-    return _submit_rpps_form(
+    return _submit_picker_form(
         request,
         access,
         form,
@@ -237,16 +278,16 @@ def share_grant(request: HttpRequest) -> HttpResponse:
     access = _access(request)
     form = ShareForm(request.POST)
 
-    def action(f: ProfessionalByRppsForm) -> None:
-        assert isinstance(f, ShareForm) and f.professional is not None  # noqa: S101
+    def action(f: ProfessionalPickerForm) -> None:
+        assert isinstance(f, ShareForm) and f.selected is not None  # noqa: S101
         services.share_grant(
             access=access,
-            professional=f.professional,
+            professional=f.selected,
             sections=f.chosen_sections(),
             expires_at=f.expires_at(),
         )
 
-    return _submit_rpps_form(
+    return _submit_picker_form(
         request,
         access,
         form,
@@ -295,11 +336,11 @@ def block_add(request: HttpRequest) -> HttpResponse:
     access = _access(request)
     form = BlockForm(request.POST)
 
-    def action(f: ProfessionalByRppsForm) -> None:
-        assert f.professional is not None  # noqa: S101
-        services.block_add(access=access, professional=f.professional)
+    def action(f: ProfessionalPickerForm) -> None:
+        assert f.selected is not None  # noqa: S101
+        services.block_add(access=access, professional=f.selected)
 
-    return _submit_rpps_form(
+    return _submit_picker_form(
         request,
         access,
         form,
@@ -394,7 +435,9 @@ def carer_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     who = who or grant.invited_email
     if request.method == "POST":
         services.carer_revoke(access=access, grant_id=grant.pk)
-        messages.success(request, _("L’accès de %(name)s a été retiré.") % {"name": who})
+        messages.success(
+            request, _("L’accès %(of_name)s a été retiré.") % {"of_name": of_name(who)}
+        )
         return redirect(_privacy_url("aidants"))
     return _confirm(
         request,

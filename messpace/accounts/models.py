@@ -64,7 +64,11 @@ class User(AbstractUser):
         verbose_name = _("utilisateur")
         verbose_name_plural = _("utilisateurs")
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.UniqueConstraint(
+                Lower("email"),
+                violation_error_message=_("Cette adresse électronique est déjà celle d’un compte."),
+                name="user_email_ci_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -177,10 +181,13 @@ class Professional(models.Model):
                 condition=~models.Q(profession="specialiste")
                 | ~models.Q(specialty="")
                 | ~models.Q(specialty_label=""),
+                violation_error_message=_("Indiquez la spécialité du médecin spécialiste."),
                 name="professional_specialist_has_specialty",
             ),
             models.CheckConstraint(
-                condition=models.Q(rpps__regex=r"^[0-9]{11}$"), name="professional_rpps_11_digits"
+                condition=models.Q(rpps__regex=r"^[0-9]{11}$"),
+                violation_error_message=_("Le numéro RPPS doit comporter exactement 11 chiffres."),
+                name="professional_rpps_11_digits",
             ),
         ]
 
@@ -208,3 +215,31 @@ class Professional(models.Model):
         if self.profession == Profession.OTHER and self.profession_label:
             return self.profession_label
         return str(self.get_profession_display())
+
+
+class SignInDay(models.Model):
+    """A day someone signed in, once per person and day: what the national figures
+    count (weekly connections, people who come back). No time, address or
+    device: only the day. Kept ``SIGN_IN_DAYS_KEPT`` days."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+
+    class Meta:
+        verbose_name = _("jour de connexion")
+        verbose_name_plural = _("jours de connexion")
+        indexes = [models.Index(fields=["day"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "day"],
+                violation_error_message=_("Cette connexion est déjà comptée pour ce jour."),
+                name="sign_in_day_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day}"
+
+
+# Thirteen months and a little more: a year of "people who come back".
+SIGN_IN_DAYS_KEPT = 400

@@ -32,11 +32,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from stdnum import luhn
 
 from messpace.accounts.models import Profession, Specialty
 from messpace.csvfile import column_name
@@ -83,9 +83,9 @@ PROFESSIONS = {
     "60": Profession.NURSE,
     "70": Profession.PHYSIOTHERAPIST,
     "80": Profession.PODIATRIST,
-    "86": Profession.DIETITIAN,
     "91": Profession.SPEECH_THERAPIST,
     "93": Profession.PSYCHOLOGIST,
+    "95": Profession.DIETITIAN,  # (86 is "Technicien de laboratoire médical")
 }
 DOCTOR = "10"
 # A doctor's specialty ("Libellé savoir-faire", folded) → the portal's, by its first words.
@@ -180,6 +180,7 @@ def header_keys(header_line: str) -> dict[str, int]:
     return found
 
 
+@lru_cache(maxsize=4096)
 def _profession(code: str, label: str, specialty_label: str) -> tuple[str, str]:
     """(profession, specialty) of the portal for the extract's profession and savoir-faire."""
     if code != DOCTOR:
@@ -196,6 +197,7 @@ def _profession(code: str, label: str, specialty_label: str) -> tuple[str, str]:
     return Profession.SPECIALIST, ""
 
 
+@lru_cache(maxsize=4096)
 def _kind(sector_label: str) -> str:
     folded = fold(sector_label)
     for word, kind in STRUCTURE_KINDS:
@@ -209,15 +211,27 @@ def _digits(value: str, length: int) -> str:
     return compact if len(compact) == length and compact.isdigit() else ""
 
 
+# Luhn's doubled digits, by digit.
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
+def _luhn_valid(digits: str) -> bool:
+    """The Luhn check of a string of ASCII digits (the RPPS number's last digit)."""
+    total = sum(int(digit) for digit in digits[-1::-2])
+    total += sum(_DOUBLED[int(digit)] for digit in digits[-2::-2])
+    return total % 10 == 0
+
+
 def check_line(number: int, cells: list[str], keys: dict[str, int]) -> ExtractLine:
     """Every rule of one line; no database access. ``number`` is its line in the file."""
+    count = len(cells)
 
     def cell(key: str, limit: int = 200) -> str:
         index = keys.get(key)
-        value = cells[index].strip() if index is not None and index < len(cells) else ""
-        return value[:limit]
+        return cells[index].strip()[:limit] if index is not None and index < count else ""
 
-    checked = ExtractLine(line=number, rpps=cell("rpps", 20))
+    rpps = cell("rpps", 20)
+    checked = ExtractLine(line=number, rpps=rpps)
     kind = cell("type", 2)
     if kind != RPPS_TYPE:
         checked.errors.append(
@@ -228,10 +242,10 @@ def check_line(number: int, cells: list[str], keys: dict[str, int]) -> ExtractLi
             % {"kind": kind or "—"}
         )
         return checked
-    if len(checked.rpps) != 11 or not checked.rpps.isdigit() or not luhn.is_valid(checked.rpps):
+    if not (len(rpps) == 11 and rpps.isascii() and rpps.isdigit() and _luhn_valid(rpps)):
         checked.errors.append(
             _("Numéro RPPS « %(rpps)s » non valide (11 chiffres, clé de contrôle).")
-            % {"rpps": checked.rpps}
+            % {"rpps": rpps}
         )
     # The extract writes names in capitals: "GARNIER", "HÉLÈNE" become "Garnier", "Hélène".
     checked.last_name = cell("last_name", 150).title()
@@ -261,13 +275,14 @@ def check_line(number: int, cells: list[str], keys: dict[str, int]) -> ExtractLi
         )
         # The town, or the one of the "bureau cedex" ("75015 PARIS") when none is given.
         city = cell("city", 100) or cell("cedex", 100).partition(" ")[2]
+        sector = cell("sector", 120)
         checked.structure = StructureLine(
             technical_id=structure_id,
-            kind=_kind(cell("sector", 120)),
+            kind=_kind(sector),
             name=(cell("sign") or cell("company") or structure_id)[:200],
             siret=_digits(cell("siret", 20), 14),
             finess=_digits(cell("finess", 20), 9),
-            sector_label=cell("sector", 120),
+            sector_label=sector,
             address=street[:255],
             postcode=cell("postcode", 10),
             city=city.title()[:100],

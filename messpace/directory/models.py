@@ -55,10 +55,13 @@ class Structure(models.Model):
         indexes = [models.Index(fields=["finess"]), models.Index(fields=["siret"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(siret="") | Q(siret__regex=r"^[0-9]{14}$"), name="structure_siret_shape"
+                condition=Q(siret="") | Q(siret__regex=r"^[0-9]{14}$"),
+                violation_error_message=_("Le SIRET comporte 14 chiffres."),
+                name="structure_siret_shape",
             ),
             models.CheckConstraint(
                 condition=Q(finess="") | Q(finess__regex=r"^[0-9][0-9AB][0-9]{7}$"),
+                violation_error_message=_("Le numéro FINESS comporte 9 caractères."),
                 name="structure_finess_shape",
             ),
         ]
@@ -85,7 +88,9 @@ class Activity(models.Model):
         verbose_name_plural = _("lieux d’exercice")
         constraints = [
             models.UniqueConstraint(
-                fields=["professional", "structure"], name="activity_once_per_structure"
+                fields=["professional", "structure"],
+                violation_error_message=_("Ce professionnel exerce déjà dans cette structure."),
+                name="activity_once_per_structure",
             )
         ]
 
@@ -162,6 +167,9 @@ class DirectoryImport(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(processed_rows__lte=models.F("total_rows")),
+                violation_error_message=_(
+                    "Un import ne peut pas avoir traité plus de lignes que le fichier n’en compte."
+                ),
                 name="directory_import_progress_within_total",
             )
         ]
@@ -192,7 +200,9 @@ class DirectoryImportError(models.Model):
         ordering = ["directory_import", "line"]
         constraints = [
             models.UniqueConstraint(
-                fields=["directory_import", "line"], name="directory_error_once_per_line"
+                fields=["directory_import", "line"],
+                violation_error_message=_("Cette ligne de l’import est déjà signalée."),
+                name="directory_error_once_per_line",
             )
         ]
 

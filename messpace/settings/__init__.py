@@ -44,7 +44,15 @@ django_stubs_ext.monkeypatch()
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("MESSPACE_VAR_DIR", str(BASE_DIR / "var")))
 
-DEBUG = env_bool("DEBUG", False)
+# Development mode (the DEBUG variable): plain-HTTP defaults, e-mail printed to
+# the console, static files served from the sources, keys derived from
+# SECRET_KEY. Never in production.
+DEV_MODE = env_bool("DEBUG", False)
+# Django's own DEBUG (technical error pages with tracebacks and the URL list,
+# template debugging) is a separate switch, on only in development mode and only
+# when asked: the demo shows the project's own error pages.
+_tracebacks = env_bool("DEBUG_TRACEBACKS", False)
+DEBUG = DEV_MODE and _tracebacks
 # Embedded mode: no DATABASE_URL, so SQLite under var/ and everything in-process.
 EMBEDDED = env_optional("DATABASE_URL") is None
 
@@ -78,6 +86,8 @@ INSTALLED_APPS = [
     "dsfr",
     "messpace.accounts",
     "messpace.directory",
+    "messpace.console",
+    "messpace.statistics",
     "records",
     "documents",
     "messaging",
@@ -123,9 +133,13 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "messpace.context_processors.site",
+                "messpace.console.context_processors.console",
             ],
             # The core's libraries: messpace is not an installed app, so not discovered.
-            "libraries": {"form_errors": "messpace.templatetags.form_errors"},
+            "libraries": {
+                "form_errors": "messpace.templatetags.form_errors",
+                "grammar": "messpace.templatetags.grammar",
+            },
         },
     },
 ]
@@ -230,6 +244,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "records.tasks.campaigns_resume",
         "schedule": 600.0,
     },
+    # Nightly: the national figures of the console, computed into their table.
+    "figures-refresh": {
+        "task": "statistics.figures_refresh",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    # Nightly: forget the sign-in days past their keeping (accounts.SIGN_IN_DAYS_KEPT).
+    "sign-in-days-purge": {
+        "task": "accounts.sign_in_days_purge",
+        "schedule": crontab(hour=3, minute=15),
+    },
     # Every 5 minutes: requeue uploads a lost message left waiting for ingestion.
     "uploads-resume": {
         "task": "documents.tasks.uploads_resume",
@@ -272,13 +296,13 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
+            if DEV_MODE
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG
-WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = DEV_MODE
+WHITENOISE_AUTOREFRESH = DEV_MODE
 
 # =============================================================================
 # Encryption at rest (messpace.vault)
@@ -290,7 +314,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 _master_keys = env_master_keys("MESSPACE_MASTER_KEYS")
 if _master_keys is not None:
     MESSPACE_MASTER_KEYS = _master_keys
-elif DEBUG or EMBEDDED:
+elif DEV_MODE or EMBEDDED:
     # Development and the embedded demo only: a key derived from SECRET_KEY, so
     # it is stable across restarts but exactly as secret as SECRET_KEY, and
     # documents sealed under it are lost if SECRET_KEY changes.
@@ -355,15 +379,16 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
 # =============================================================================
-# Security (strict unless DEBUG)
+# Security (strict unless DEV_MODE)
 # =============================================================================
-_secure = not DEBUG and env_bool("SECURE_COOKIES", True)
+CSRF_FAILURE_VIEW = "messpace.errors.csrf_failure"
+_secure = not DEV_MODE and env_bool("SECURE_COOKIES", True)
 SESSION_COOKIE_SECURE = _secure
 CSRF_COOKIE_SECURE = _secure
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEV_MODE)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEV_MODE else 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEV_MODE
+SECURE_HSTS_PRELOAD = not DEV_MODE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -396,7 +421,7 @@ USE_TZ = True
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
-    if DEBUG
+    if DEV_MODE
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -461,18 +486,18 @@ MESSPACE_CLAMAV_PORT = env_int("MESSPACE_CLAMAV_PORT", 3310, minimum=1)
 MESSPACE_CLAMAV_TIMEOUT = env_int("MESSPACE_CLAMAV_TIMEOUT", 60, minimum=1)
 if MESSPACE_CLAMAV_SOCKET and MESSPACE_CLAMAV_HOST:
     raise ImproperlyConfigured("Set MESSPACE_CLAMAV_SOCKET or MESSPACE_CLAMAV_HOST, not both.")
-# Without a scanner, documents go in unscanned only with this flag (default: DEBUG).
+# Without a scanner, documents go in unscanned only with this flag (default: DEV_MODE).
 # Otherwise system check documents.E001 stops migrate/runserver/check, and
 # scan_bytes() refuses every document (the ingestion task retries).
 # Embedded mode (no DATABASE_URL: the demo, a developer's machine) is never
-# production, so it needs no scanner either, DEBUG or not.
-MESSPACE_ALLOW_NO_SCANNER = env_bool("MESSPACE_ALLOW_NO_SCANNER", DEBUG or EMBEDDED)
+# production, so it needs no scanner either, DEV_MODE or not.
+MESSPACE_ALLOW_NO_SCANNER = env_bool("MESSPACE_ALLOW_NO_SCANNER", DEV_MODE or EMBEDDED)
 
 # Key of the blind search index (documents/search.py): base64 of 32 random bytes.
 _search_index_key = env_base64_key("MESSPACE_SEARCH_INDEX_KEY", min_bytes=32)
 if _search_index_key is not None:
     MESSPACE_SEARCH_INDEX_KEY = _search_index_key
-elif DEBUG or EMBEDDED:
+elif DEV_MODE or EMBEDDED:
     # Development and the embedded demo only: as secret as SECRET_KEY, and a
     # change of SECRET_KEY then needs ``manage.py documents_reindex``.
     MESSPACE_SEARCH_INDEX_KEY = hashlib.sha256(

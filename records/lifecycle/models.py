@@ -146,14 +146,21 @@ class RecordClosure(models.Model):
             models.UniqueConstraint(
                 fields=["record"],
                 condition=Q(reopened_at__isnull=True, erased_at__isnull=True),
+                violation_error_message=_("Ce dossier est déjà fermé."),
                 name="closure_one_open_per_record",
             ),
             models.CheckConstraint(
                 condition=Q(reopened_at__isnull=True) | Q(erased_at__isnull=True),
+                violation_error_message=_(
+                    "Une fermeture se termine par une réouverture ou par un effacement, pas les deux."
+                ),
                 name="closure_reopened_or_erased",
             ),
             models.CheckConstraint(
                 condition=Q(deletion_requested_at__isnull=True) | Q(erase_after__isnull=False),
+                violation_error_message=_(
+                    "Une demande de suppression doit avoir sa date d’effacement."
+                ),
                 name="closure_request_has_deadline",
             ),
         ]

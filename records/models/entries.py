@@ -80,6 +80,9 @@ class Entry(models.Model):
     past_date_fields: ClassVar[tuple[str, ...]] = ()
     # Pairs (start, end) that must be ordered.
     date_ranges: ClassVar[tuple[tuple[str, str], ...]] = ()
+    # What makes two entries the same one (text compared without case): adding
+    # an entry equal to a visible one on all of these asks for confirmation.
+    identity_fields: ClassVar[tuple[str, ...]] = ()
 
     class Meta:
         abstract = True
@@ -188,6 +191,7 @@ class ConditionStatus(models.TextChoices):
 class Condition(Entry):
     section = "condition"
     event_date_field = "start_date"
+    identity_fields = ("label", "icd10_code", "start_date")
     past_date_fields = ("start_date", "end_date")
     date_ranges = (("start_date", "end_date"),)
 
@@ -209,6 +213,9 @@ class Condition(Entry):
                 condition=Q(end_date__isnull=True)
                 | Q(start_date__isnull=True)
                 | Q(end_date__gte=models.F("start_date")),
+                violation_error_message=_(
+                    "La date de fin doit être postérieure ou égale à la date de début."
+                ),
                 name="condition_dates_ordered",
             )
         ]
@@ -247,6 +254,7 @@ class Condition(Entry):
 class Treatment(Entry):
     section = "treatment"
     event_date_field = "start_date"
+    identity_fields = ("medicine", "dose", "start_date")
     past_date_fields = ("start_date",)
     date_ranges = (("start_date", "end_date"),)
 
@@ -267,6 +275,9 @@ class Treatment(Entry):
                 condition=Q(end_date__isnull=True)
                 | Q(start_date__isnull=True)
                 | Q(end_date__gte=models.F("start_date")),
+                violation_error_message=_(
+                    "La date de fin doit être postérieure ou égale à la date de début."
+                ),
                 name="treatment_dates_ordered",
             )
         ]
@@ -285,6 +296,7 @@ class Treatment(Entry):
 class Hospitalisation(Entry):
     section = "hospitalisation"
     event_date_field = "admission_date"
+    identity_fields = ("reason", "place", "admission_date")
     past_date_fields = ("admission_date", "discharge_date")
     date_ranges = (("admission_date", "discharge_date"),)
 
@@ -302,6 +314,9 @@ class Hospitalisation(Entry):
             models.CheckConstraint(
                 condition=Q(discharge_date__isnull=True)
                 | Q(discharge_date__gte=models.F("admission_date")),
+                violation_error_message=_(
+                    "La date de sortie doit être postérieure ou égale à la date d’entrée."
+                ),
                 name="hospitalisation_dates_ordered",
             )
         ]
@@ -324,6 +339,7 @@ class HandicapKind(models.TextChoices):
 class Handicap(Entry):
     section = "handicap"
     event_date_field = "since"
+    identity_fields = ("kind", "label", "since")
     past_date_fields = ("since",)
 
     kind = models.CharField(_("type de handicap"), max_length=32, choices=HandicapKind.choices)
@@ -356,6 +372,7 @@ class Severity(models.TextChoices):
 class Allergy(Entry):
     section = "allergy"
     event_date_field = "since"
+    identity_fields = ("kind", "substance", "since")
     past_date_fields = ("since",)
 
     kind = models.CharField(
@@ -400,6 +417,7 @@ MAX_AGE = 120
 class FamilyHistory(Entry):
     section = "family"
     event_date_field = ""
+    identity_fields = ("relative", "condition")
 
     relative = models.CharField(_("membre de la famille"), max_length=16, choices=Relative.choices)
     condition = models.CharField(_("maladie"), max_length=200)
@@ -415,6 +433,9 @@ class FamilyHistory(Entry):
         constraints = [
             models.CheckConstraint(
                 condition=Q(age_at_onset__isnull=True) | Q(age_at_onset__lte=120),
+                violation_error_message=_(
+                    "Âge non plausible : il doit être compris entre 0 et 120 ans."
+                ),
                 name="family_age_plausible",
             )
         ]
@@ -455,6 +476,7 @@ HABIT_UNITS: dict[str, tuple[str, Decimal]] = {
 class Habit(Entry):
     section = "habit"
     event_date_field = "since"
+    identity_fields = ("kind", "description", "since")
     past_date_fields = ("since", "until")
     date_ranges = (("since", "until"),)
 
@@ -473,6 +495,7 @@ class Habit(Entry):
         constraints = [
             models.CheckConstraint(
                 condition=Q(quantity__isnull=True) | Q(quantity__gte=0),
+                violation_error_message=_("La quantité ne peut pas être négative."),
                 name="habit_quantity_positive",
             )
         ]
@@ -509,6 +532,7 @@ class Habit(Entry):
 class Vaccination(Entry):
     section = "vaccination"
     event_date_field = "date"
+    identity_fields = ("vaccine", "dose", "date")
     past_date_fields = ("date",)
 
     vaccine = models.CharField(_("vaccin"), max_length=200)
@@ -596,6 +620,7 @@ class Measure(Entry):
 
     section = "measure"
     event_date_field = "measured_at"
+    identity_fields = ("kind", "value", "value2", "measured_at")
     past_date_fields = ("measured_at",)
 
     kind = models.CharField(_("mesure"), max_length=24, choices=MeasureKind.choices)
@@ -611,10 +636,17 @@ class Measure(Entry):
         verbose_name_plural = _("mesures")
         indexes = [models.Index(fields=["patient", "kind", "measured_at"])]
         constraints = [
-            models.CheckConstraint(condition=Q(value__gt=0), name="measure_value_positive"),
+            models.CheckConstraint(
+                condition=Q(value__gt=0),
+                violation_error_message=_("La valeur de la mesure doit être supérieure à zéro."),
+                name="measure_value_positive",
+            ),
             models.CheckConstraint(
                 condition=Q(kind="blood_pressure", value2__isnull=False)
                 | (~Q(kind="blood_pressure") & Q(value2__isnull=True)),
+                violation_error_message=_(
+                    "La tension artérielle s’indique avec ses deux chiffres (systolique et diastolique) ; les autres mesures n’ont qu’une valeur."
+                ),
                 name="measure_value2_only_for_blood_pressure",
             ),
         ]

@@ -74,6 +74,9 @@ class Patient(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(nir__regex=r"^[12][0-9]{2}[0-9]{2}(2A|2B|[0-9]{2})[0-9]{6}[0-9]{2}$"),
+                violation_error_message=_(
+                    "Le NIR doit comporter 15 caractères : 13 chiffres (2A ou 2B pour la Corse) et une clé de 2 chiffres."
+                ),
                 name="patient_nir_shape",
             )
         ]

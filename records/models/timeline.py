@@ -59,7 +59,9 @@ class TimelineEvent(models.Model):
         ordering = ["-occurred_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["kind", "source_id"], name="timeline_one_event_per_source"
+                fields=["kind", "source_id"],
+                violation_error_message=_("Cet élément figure déjà dans l’histoire de santé."),
+                name="timeline_one_event_per_source",
             )
         ]
         indexes = [

@@ -21,6 +21,7 @@ from consent import services as consent_services
 from consent.access import carer_access
 from consent.policy import carer_patients
 from messpace.context_processors import CARER_SESSION_KEY
+from messpace.grammar import of_name
 from records.views import common
 
 if TYPE_CHECKING:
@@ -51,8 +52,8 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             request.session[CARER_SESSION_KEY] = True
             messages.success(
                 request,
-                _("Vous êtes désormais l’aidant(e) de %(name)s.")
-                % {"name": grant.patient.full_name},
+                _("Vous êtes désormais l’aidant(e) %(of_name)s.")
+                % {"of_name": of_name(grant.patient.full_name)},
             )
             return redirect("carer:dashboard", patient_id=grant.patient_id)
     response = render(request, "records/carer/invitation.html", {"error": error})

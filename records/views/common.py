@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -36,6 +37,7 @@ from consent.models import AccessAction
 from consent.policy import RecordAccess
 from consent.views.confidentiality import apply_confidentiality
 from messpace.forms import apply_errors
+from messpace.grammar import of_name
 from records import charts, selectors, services
 from records.forms import TimelineFilterForm
 from records.models import MEASURE_SPECS, MeasureKind, format_decimal
@@ -94,6 +96,7 @@ def section_list(request: HttpRequest, access: RecordAccess, slug: str) -> HttpR
         per_page=settings.MESSPACE_SECTION_PAGE_SIZE,
     )
     context = _base_context(access, section=section, page=page)
+    context["added"] = added_notice(access, request, section)
     if section.key == "measure":
         context["charts"] = measure_charts(access)
     return render(request, "records/section_list.html", context)
@@ -104,18 +107,64 @@ def section_add(request: HttpRequest, access: RecordAccess, slug: str) -> HttpRe
     if not access.can_write:
         raise PermissionDenied
     form = section.form(_posted(request), initial=_initial_from_query(request, section))
+    duplicates: list[Any] = []
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
-            services.entry_create(access=access, model=section.model, data=data)
+            entry = services.entry_create(
+                access=access,
+                model=section.model,
+                data=data,
+                allow_duplicate=request.POST.get("duplicate_confirmed") == "1",
+            )
+        except services.DuplicateEntry as exc:
+            duplicates = list(exc.existing)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, _("L’élément a été ajouté à votre dossier."))
-            return redirect(record_reverse(access, "section_list", slug))
+            # The page that follows names what was added (no health data in the
+            # message cookie: it reads the entry back through the policy).
+            query = {"ajout": entry.pk}
+            if getattr(form, "understood_as", ""):
+                query["lu"] = "cmhg"
+            return redirect(f"{record_reverse(access, 'section_list', slug)}?{urlencode(query)}")
     return render(
-        request, "records/section_form.html", _base_context(access, section=section, form=form)
+        request,
+        "records/section_form.html",
+        _base_context(access, section=section, form=form, duplicates=duplicates),
     )
+
+
+def added_notice(access: RecordAccess, request: HttpRequest, section: Section) -> str:
+    """ "« Poids : 85,4 kg » ajouté au dossier d’Emma." for the entry just added, or ""."""
+    try:
+        pk = int(request.GET.get("ajout", ""))
+    except ValueError:
+        return ""
+    entry = access.entries(section.model).filter(pk=pk, author_id=access.actor.pk).first()
+    if entry is None:
+        return ""
+    if access.is_self:
+        text = _("« %(entry)s » a été ajouté à votre dossier.") % {"entry": entry}
+    else:
+        text = _("« %(entry)s » a été ajouté au dossier %(of_name)s.") % {
+            "entry": entry,
+            "of_name": of_name(access.patient.full_name),
+        }
+    value2 = getattr(entry, "value2", None)
+    if request.GET.get("lu") == "cmhg" and value2 is not None:
+        text += " " + _(
+            "Vous avez écrit la tension en centimètres de mercure (%(cmhg)s) : elle est "
+            "enregistrée en millimètres, %(mmhg)s, comme sur les appareils."
+        ) % {
+            "cmhg": f"{_plain(entry.value / 10)}/{_plain(value2 / 10)}",  # type: ignore[attr-defined]
+            "mmhg": entry.display_value,  # type: ignore[attr-defined]
+        }
+    return text
+
+
+def _plain(number: Decimal) -> str:
+    return number_format(number.normalize())
 
 
 def _posted(request: HttpRequest) -> Any:

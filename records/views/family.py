@@ -24,6 +24,7 @@ from messpace.context_processors import (
     ACTING_FOR_SESSION_KEY,
     GUARDIAN_SESSION_KEY,
 )
+from messpace.grammar import of_name
 from records.lifecycle.selectors import guardian_closed_records
 
 if TYPE_CHECKING:
@@ -59,9 +60,9 @@ def act_for(request: HttpRequest, patient_id: int) -> HttpResponse:
     messages.info(
         request,
         _(
-            "Vous êtes dans le dossier de %(name)s, en tant que représentant légal. Vos consultations et vos modifications sont inscrites dans l’historique des accès de ce dossier."
+            "Vous êtes dans le dossier %(of_name)s, en tant que représentant légal. Vos consultations et vos modifications sont inscrites dans l’historique des accès de ce dossier."
         )
-        % {"name": access.patient.full_name},
+        % {"of_name": of_name(access.patient.full_name)},
     )
     return redirect("records:dashboard")
 

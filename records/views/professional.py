@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
 @professional_required
 def patient_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    qs = professional_patients(user).order_by("birth_names", "given_names", "pk")
+    # By the surname in use (the used name when there is one), then first names.
+    surname = Coalesce(NullIf("used_name", Value("")), "birth_names")
+    qs = professional_patients(user, with_basis=True).order_by(surname.asc(), "given_names", "pk")
     query = (request.GET.get("q") or "").strip()[:100]
     if query:
         compact = query.replace(" ", "")

@@ -54,7 +54,9 @@ def test_patient_logs_in_adds_a_weight_and_an_allergy(
     page.get_by_label("Date de la mesure").fill("2026-01-15T08:30")
     page.get_by_role("button", name="Enregistrer").click()
 
-    expect(page.get_by_text("L’élément a été ajouté à votre dossier.")).to_be_visible()
+    notice = page.locator("#added-notice")
+    expect(notice).to_have_text("« Poids : 72,5 kg » a été ajouté à votre dossier.")
+    expect(notice).to_be_focused()  # read out by screen readers, in view
     chart = page.get_by_role("img", name=re.compile(r"^Poids au fil du temps"))
     expect(chart).to_be_visible()
     expect(chart).to_have_attribute("aria-labelledby", re.compile(r"^chart-weight"))
@@ -65,6 +67,21 @@ def test_patient_logs_in_adds_a_weight_and_an_allergy(
     expect(values).to_contain_text("15/01/2026 08:30")
     expect(values).to_contain_text("72,5 kg")
 
+    # A blood pressure the French way, "13/8": the form adapts, the answer is plain.
+    page.get_by_role("link", name="Ajouter une mesure").click()
+    diastolic = page.get_by_label(re.compile(r"^\s*Tension diastolique"))
+    expect(diastolic).to_be_hidden()  # one value for a weight
+    page.get_by_label("Mesure", exact=True).select_option(label="Tension artérielle")
+    expect(diastolic).to_be_visible()
+    expect(page.locator("#id_value_helptext")).to_contain_text("130/80 (en mmHg) ou 13/8")
+    page.get_by_label(re.compile(r"^\s*Valeur\s")).fill("13/8")
+    page.get_by_label("Date de la mesure").fill("2026-01-15T08:35")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator("#added-notice")).to_contain_text(
+        "« Tension artérielle : 130/80 mmHg » a été ajouté à votre dossier. Vous avez écrit "
+        "la tension en centimètres de mercure (13/8)"
+    )
+
     # Allergies: through the record's side menu.
     page.get_by_role("navigation", name="Mon dossier").get_by_role(
         "link", name="Allergies et intolérances"
@@ -74,7 +91,9 @@ def test_patient_logs_in_adds_a_weight_and_an_allergy(
     page.get_by_label("Substance").fill("Pénicilline")
     page.get_by_role("button", name="Enregistrer").click()
 
-    expect(page.get_by_text("L’élément a été ajouté à votre dossier.")).to_be_visible()
+    expect(page.locator("#added-notice")).to_have_text(
+        "« Allergie : Pénicilline » a été ajouté à votre dossier."
+    )
     table = page.get_by_role("table", name="Allergies et intolérances")
     expect(table.get_by_role("cell", name="Pénicilline", exact=True)).to_be_visible()
 
@@ -96,4 +115,4 @@ def test_professional_logs_in_with_a_code_and_opens_a_patient_record(
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Mes patients")
     page.get_by_role("link", name="MARTIN Alice Marie").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Dossier de Alice MARTIN")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dossier d’Alice MARTIN")

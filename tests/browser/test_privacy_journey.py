@@ -1,9 +1,11 @@
-"""Issue 3 in a real browser: a patient hides an item, blocks a nurse, reads who looked."""
+"""In a real browser: a patient hides an item, blocks a nurse, reads who looked (issue 3),
+and finds their GP in the directory by typing a name (issue 11)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,7 +14,10 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Response, expect
 
+from consent.models import DesignatedGP
 from consent.policy import own_record_access
+from messpace.directory.services import directory_import_run, directory_import_start
+from records.management.demo.directory import SAMPLE_EXTRACT as SAMPLE
 from records.models import Allergy
 from records.services import entry_create
 from tests.factories import (
@@ -104,7 +109,7 @@ def test_patient_hides_an_allergy_blocks_a_nurse_and_reads_the_access_history(
     # 1. The nurse, who follows Alice, reads her allergies.
     nurse_logs_in()
     page.get_by_role("link", name="MARTIN Alice Marie").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Dossier de Alice MARTIN")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dossier d’Alice MARTIN")
     page.get_by_role("navigation", name="Alice MARTIN").get_by_role(
         "link", name="Allergies et intolérances"
     ).click()
@@ -164,3 +169,39 @@ def test_patient_hides_an_allergy_blocks_a_nurse_and_reads_the_access_history(
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Page introuvable")
     expect(page.get_by_text("Arachide")).to_have_count(0)
+
+
+def test_patient_finds_their_gp_by_typing_a_name_and_chooses_them(
+    page: Page, log_in: Callable[[str, str], None], media: Path
+) -> None:
+    with SAMPLE.open("rb") as stream:
+        started = directory_import_start(by=None, filename=SAMPLE.name, stream=stream)
+    directory_import_run(import_id=started.pk)
+    PatientUserFactory(given_names="Alice", birth_names="MARTIN", user__email="alice@exemple.fr")
+
+    log_in("alice@exemple.fr", DEFAULT_PASSWORD)
+    page.get_by_role("navigation", name="Mon dossier").get_by_role(
+        "link", name="Confidentialité"
+    ).click()
+    # Typed as a patient would: no capitals, no accent, part of a name and a town.
+    search = page.get_by_role("searchbox", name="Rechercher un professionnel").first
+    search.press_sequentially("helene garn", delay=40)
+    results = page.get_by_role("group", name="1 professionnel trouvé pour « helene garn »")
+    expect(results).to_be_visible()
+    choice = results.get_by_role("radio", name="Hélène Garnier")
+    expect(choice).to_have_count(1)
+    # Keyboard only: Tab to the result, Space to choose it.
+    search.press("Tab")
+    page.keyboard.press("Tab")
+    expect(choice).to_be_focused()
+    page.keyboard.press("Space")
+    expect(choice).to_be_checked()
+    page.get_by_role("form", name="Mon médecin traitant").get_by_role(
+        "button", name="Désigner ce médecin"
+    ).click()
+
+    expect(page.get_by_text("Votre médecin traitant a été enregistré.")).to_be_visible()
+    gp = DesignatedGP.objects.select_related("professional").get(
+        patient__user__email="alice@exemple.fr"
+    )
+    assert gp.professional.rpps == "10100000016"

@@ -225,8 +225,10 @@ def test_read_write_carer_adds_entries_as_themself(
     fields = post_data("allergy")
     response = carol_client.post(_url("section_add", alice, "allergies"), fields)
     assert response.status_code == 302
-    assert response["Location"] == _url("section_list", alice, "allergies")
     entry = Allergy.objects.get(patient=alice)
+    assert response["Location"] == _url("section_list", alice, "allergies") + f"?ajout={entry.pk}"
+    notice = carol_client.get(response["Location"])
+    assert "a été ajouté au dossier" in notice.content.decode()
     assert entry.author == carol
     assert entry.author_kind == AuthorKind.CARER
     assert AccessLog.objects.filter(

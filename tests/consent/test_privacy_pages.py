@@ -117,7 +117,11 @@ def test_unknown_rpps_is_refused_and_nothing_stored(alice_client: Client, alice:
     [
         ("1234", "Le numéro RPPS doit comporter exactement 11 chiffres."),
         ("10000000000", "Ce numéro RPPS n’est pas valide : sa clé de contrôle ne correspond pas."),
-        ("", "Ce champ est obligatoire."),
+        (
+            "",
+            "Recherchez le professionnel et choisissez-le parmi les résultats, "
+            "ou saisissez son numéro RPPS.",
+        ),
     ],
 )
 def test_malformed_rpps_is_refused_with_its_reason(

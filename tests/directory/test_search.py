@@ -53,6 +53,7 @@ def test_a_result_carries_what_its_line_shows() -> None:
     assert listing.professional.rpps == "10100000024"
 
 
-def test_a_search_is_one_query(django_assert_num_queries: Any) -> None:
-    with django_assert_num_queries(1):
+def test_a_search_is_two_queries(django_assert_num_queries: Any) -> None:
+    # The matches' ids and names, then the ten shown with their professionals.
+    with django_assert_num_queries(2):
         assert len(_names("martin")) == 3

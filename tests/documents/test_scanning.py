@@ -151,7 +151,7 @@ def test_scanner_configured_by_socket_or_by_host(settings: Settings) -> None:
 def test_check_refuses_production_without_a_scanner_unless_told_so(
     settings: Settings, debug: bool, socket_path: str | None, allow: bool, refused: bool
 ) -> None:
-    settings.DEBUG = debug
+    settings.DEV_MODE = debug
     settings.MESSPACE_CLAMAV_SOCKET = socket_path
     settings.MESSPACE_CLAMAV_HOST = None
     settings.MESSPACE_ALLOW_NO_SCANNER = allow

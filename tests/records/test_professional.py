@@ -13,7 +13,13 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 from consent.models import AccessAction, AccessBasis, AccessLog
 from messpace.accounts.models import Professional, User
 from records.models import Allergy, AuthorKind, Condition, Entry, Patient, TimelineEvent
-from tests.factories import CareRelationshipFactory, PatientUserFactory, ProfessionalFactory
+from tests.factories import (
+    CareRelationshipFactory,
+    DesignatedGPFactory,
+    PatientUserFactory,
+    ProfessionalFactory,
+    ShareFactory,
+)
 from tests.records.sample import post_data
 
 PRO_READ_PAGES = [
@@ -47,7 +53,7 @@ def test_gp_sees_his_patients_record(bob_client: Client, alice: Patient) -> None
     conditions = bob_client.get(_pro_url("pro:section_list", alice, "maladies"))
     timeline = bob_client.get(_pro_url("pro:timeline", alice))
 
-    assertContains(dashboard, "Dossier de Alice MARTIN")
+    assertContains(dashboard, "Dossier d’Alice MARTIN")
     assertContains(dashboard, alice.nir_display)
     assertContains(conditions, "Asthme")
     assertContains(timeline, "Asthme (J45)")
@@ -62,6 +68,33 @@ def test_gp_finds_his_patient_in_his_list(bob_client: Client, alice: Patient) ->
     assertContains(response, _pro_url("pro:dashboard", alice))
     assertNotContains(response, "INCONNUE")
     assert list(response.context["page"].object_list) == [alice]
+
+
+def test_patient_list_sorts_by_surname_in_use_and_says_on_what_basis(
+    bob_client: Client, bob: Professional, alice: Patient
+) -> None:
+    """Alice MARTIN (care, and her GP), Zola known as ARNAUD (care), BERNARD (a share)."""
+    DesignatedGPFactory(patient=alice, professional=bob)
+    arnaud = CareRelationshipFactory(
+        professional=bob, patient__birth_names="ZOLA", patient__used_name="ARNAUD"
+    ).patient
+    bernard = ShareFactory(
+        professional=bob, patient__birth_names="BERNARD", patient__used_name=""
+    ).patient
+
+    response = bob_client.get(reverse("pro:patient_list"))
+
+    rows = list(response.context["page"].object_list)
+    assert rows == [arnaud, bernard, alice]
+    assert [(p.is_gp, p.in_care, p.has_share, p.in_emergency) for p in rows] == [
+        (False, True, False, False),
+        (False, False, True, False),
+        (True, True, False, False),
+    ]
+    assertContains(response, "Médecin traitant</p>", count=1)
+    assertContains(response, "Partage du patient</p>", count=1)
+    assertContains(response, "Relation de soins</p>", count=2)
+    assertContains(response, '<label class="fr-label" for="q">', html=False)
 
 
 def test_patient_list_search_by_name_and_nir(bob_client: Client, alice: Patient) -> None:
@@ -131,8 +164,13 @@ def test_professionals_entry_is_authored_as_them(
         _pro_url("pro:section_add", alice, "maladies"), post_data("condition")
     )
 
-    assertRedirects(response, _pro_url("pro:section_list", alice, "maladies"))
     entry = Condition.objects.get()
+    listing = _pro_url("pro:section_list", alice, "maladies")
+    assertRedirects(response, f"{listing}?ajout={entry.pk}")
+    # Told where it went: the patient's record, not "votre dossier".
+    after = bob_client.get(response.url)
+    assertContains(after, "« Asthme (J45.0) » a été ajouté au dossier d’Alice MARTIN.")
+    assertNotContains(after, "votre dossier")
     assert entry.patient == alice
     assert entry.author == bob.user
     assert entry.author_kind == AuthorKind.PROFESSIONAL

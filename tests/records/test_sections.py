@@ -26,8 +26,10 @@ def _add(client: Client, section: str, **changes: str) -> Entry:
     response = client.post(
         reverse("records:section_add", args=[_slug(section)]), post_data(section, **changes)
     )
-    assertRedirects(response, reverse("records:section_list", args=[_slug(section)]))
-    return SECTION_MODELS[section].objects.latest("pk")
+    entry = SECTION_MODELS[section].objects.latest("pk")
+    listing = reverse("records:section_list", args=[_slug(section)])
+    assertRedirects(response, f"{listing}?ajout={entry.pk}")
+    return entry
 
 
 @pytest.mark.parametrize("section", SECTION_KEYS)

@@ -37,7 +37,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not settings.DEBUG and not options["force"]:
+        if not settings.DEV_MODE and not options["force"]:
             raise CommandError(
                 "seed_demo crée des comptes au mot de passe connu : il ne tourne qu’avec "
                 "DEBUG=true (ou --force pour une base de démonstration)."

@@ -32,8 +32,10 @@ import datetime as dt
 from records.management.demo.base import ACCOUNTS_BY_KEY, PROFESSIONALS, Seeder
 from records.management.demo.campaign import seed_campaign
 from records.management.demo.chronic import seed_dominique, seed_gerard
+from records.management.demo.directory import seed_directory
 from records.management.demo.documents import seed_documents
 from records.management.demo.family import seed_moreau_family
+from records.management.demo.figures import seed_figures
 from records.management.demo.patientele import seed_patientele
 from records.models import Habit, HabitKind, ItemKind
 
@@ -43,6 +45,7 @@ def seed(s: Seeder) -> None:
     today = s.today
     for spec in PROFESSIONALS:
         s.professional(spec)
+    seed_directory()
     s.user(ACCOUNTS_BY_KEY["agent"], "Nadia", "Rousseau", is_support_agent=True)
     s.user(ACCOUNTS_BY_KEY["sophie"], "Sophie", "Fontaine")
     s.user(ACCOUNTS_BY_KEY["admin"], "Admin", "messpace", is_staff=True, is_superuser=True)
@@ -97,6 +100,8 @@ def seed(s: Seeder) -> None:
     s.summary.emergency_example = gerard[0]
     # An opt-out campaign eight weeks old, for the admin's dashboard.
     seed_campaign(s)
+    # Sign-ins of the last weeks and the national figures, for the console.
+    seed_figures(s)
 
 
 __all__ = ["seed"]

@@ -1,0 +1,147 @@
+"""The directory's search: a page of its own, and the fragment every professional picker loads.
+
+``GET /annuaire/recherche/?q=…`` answers, to htmx (the pickers' search inputs),
+an HTML fragment for the picker's results region: the professionals found, as
+radio buttons of the picker's form, or a sentence when the query is too short
+or finds nobody. Without htmx it answers a full page listing the same
+professionals (name, what they do, where, RPPS), useful on its own to find a
+professional's RPPS number.
+
+A picker names its form by ``prefix`` (``gp``, ``share``…): its search input
+is then ``<prefix>-q`` and its radio buttons ``<prefix>-professional``, as in
+the Django form they belong to. The directory is public information and
+reveals nothing of any record; any signed-in person may search it, within
+``SEARCHES_PER_MINUTE`` searches a minute.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
+
+from messpace.directory.models import Listing
+from messpace.directory.selectors import (
+    MATCHES_SORTED,
+    MIN_QUERY_LENGTH,
+    listings_search,
+    query_is_long_enough,
+)
+from messpace.throttle import throttle_hit
+
+if TYPE_CHECKING:
+    from django_htmx.middleware import HtmxDetails
+
+    from messpace.accounts.models import Professional, User
+
+# Results shown at most.
+RESULTS_SHOWN = 10
+# Typing fires a search every 300 ms at most: two minutes' worth of steady typing.
+SEARCHES_PER_MINUTE = 120
+MAX_QUERY_LENGTH = 100
+_PREFIX = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
+
+
+class HtmxRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """What a search found, as the results templates show it."""
+
+    query: str
+    listings: list[Listing] = field(default_factory=list)
+    too_short: bool = False
+    # How many professionals match (at most MATCHES_SORTED, see ``broad``).
+    matches: int = 0
+    # More professionals match than ``listings`` holds.
+    more: bool = False
+    # More than MATCHES_SORTED match: the listings are ten of them, not the first ten.
+    broad: bool = False
+    throttled: bool = False
+
+
+def directory_search(query: str) -> SearchResults:
+    """The first ``RESULTS_SHOWN`` listings matching ``query``, by name, in two queries
+    (the professionals with their logins come with the second)."""
+    query = query.strip()[:MAX_QUERY_LENGTH]
+    if not query_is_long_enough(query):
+        return SearchResults(query=query, too_short=True)
+    found = listings_search(query, limit=RESULTS_SHOWN)
+    matches = found.matches
+    return SearchResults(
+        query=query,
+        listings=found.listings,
+        matches=min(matches, MATCHES_SORTED),
+        more=matches > len(found),
+        broad=matches > MATCHES_SORTED,
+    )
+
+
+def chosen_results(professional: Professional) -> SearchResults:
+    """The one professional a form was sent with, shown again (checked) when it is refused."""
+    listing = Listing.objects.filter(professional=professional).first()
+    if listing is None:  # a professional the directory has not listed (made by hand)
+        listing = Listing(professional=professional, summary=professional.title)
+    else:
+        listing.professional = professional
+    return SearchResults(query="", listings=[listing])
+
+
+def search_throttled(user: User) -> bool:
+    """Count one search for ``user``; True when they searched too often this minute."""
+    return throttle_hit(
+        scope="directory-search", key=str(user.pk), limit=SEARCHES_PER_MINUTE, window_seconds=60
+    )
+
+
+def throttled_results(query: str) -> SearchResults:
+    return SearchResults(query=query.strip()[:MAX_QUERY_LENGTH], throttled=True)
+
+
+def results_context(
+    *, prefix: str, results: SearchResults | None, chosen: int | None = None
+) -> dict[str, Any]:
+    """The context of ``directory/_results.html`` for the picker of the form ``prefix``."""
+    field_name = f"{prefix}-professional" if prefix else "professional"
+    return {
+        "results": results,
+        "field_name": field_name,
+        "field_id": field_name,
+        "chosen": chosen,
+        "min_length": MIN_QUERY_LENGTH,
+    }
+
+
+@login_required
+@require_GET
+def search(request: HtmxRequest) -> HttpResponse:
+    prefix = request.GET.get("prefix", "")
+    if not _PREFIX.match(prefix):
+        prefix = ""
+    query = request.GET.get(f"{prefix}-q" if prefix else "q", "")
+    user: User = request.user  # type: ignore[assignment]
+    throttled = search_throttled(user)
+    results = throttled_results(query) if throttled else directory_search(query)
+    if request.htmx:
+        # htmx swaps only successful answers into the page: a refusal is said in
+        # the results region, with a 200, for the live region to announce it.
+        response = render(
+            request, "directory/_results.html", results_context(prefix=prefix, results=results)
+        )
+    else:
+        response = render(
+            request,
+            "directory/search.html",
+            {"results": results, "query": results.query, "min_length": MIN_QUERY_LENGTH},
+            status=429 if throttled else 200,
+        )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
