@@ -269,7 +269,8 @@ class AccessLog(models.Model):
         verbose_name = _("trace d’accès")
         verbose_name_plural = _("traces d’accès")
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["patient", "-at"])]
+        # at: the national figures count the records consulted in a month.
+        indexes = [models.Index(fields=["patient", "-at"]), models.Index(fields=["at"])]
 
     def __str__(self) -> str:
         # Not who nor what (a section, a document): with the patient, that is health data.

@@ -249,6 +249,8 @@ class Document(models.Model):
             ),
         ]
         indexes = [
+            # The national figures count the deposits of a month.
+            models.Index(fields=["created_at"]),
             models.Index(
                 fields=["patient", "-act_date"],
                 condition=Q(deleted_at__isnull=True),

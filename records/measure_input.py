@@ -62,7 +62,9 @@ def _number(text: str) -> Decimal:
 
 def _without_unit(text: str, unit: str) -> str:
     text = _SPACES.sub(" ", text.strip())
-    for suffix in {unit, unit.lower(), unit.replace("°", "")}:
+    # "37,8 °C", "37,8°C", "37,8 C" and "37,8°" are all degrees.
+    suffixes = {unit, unit.replace("°", ""), "°" if "°" in unit else unit}
+    for suffix in sorted(suffixes, key=len, reverse=True):
         if suffix and text.lower().endswith(suffix.lower()):
             return text[: -len(suffix)].strip()
     return text

@@ -26,11 +26,12 @@ from documents.models import Document, DocumentType
 from messpace.accounts.models import SignInDay, User
 from messpace.statistics import services
 from messpace.statistics.models import NationalFigure
-from records.lifecycle.models import Record, RecordClosure, RecordState, RecordTransition
+from records.lifecycle.models import Record, RecordClosure, RecordState
 from records.lifecycle.services import record_close
 from records.models import AuthorKind, Patient
 from tests.factories import (
     CareRelationshipFactory,
+    PatientFactory,
     PatientUserFactory,
     ProfessionalFactory,
     UserFactory,
@@ -100,8 +101,14 @@ def story(time_machine: Any, client: Client) -> dict[str, Any]:
         what="allergies",
     )
 
+    # Either side of midnight in Paris (21:30 and 22:30 UTC on 31 May).
+    time_machine.move_to(_at(dt.date(2026, 5, 31), 23).replace(minute=30), tick=False)
+    patients.append(PatientUserFactory())
+    time_machine.move_to(_at(dt.date(2026, 6, 1), 0).replace(minute=30), tick=False)
+    patients.append(PatientUserFactory())
+
     time_machine.move_to(_at(dt.date(2026, 6, 3)), tick=False)
-    patients.append(PatientUserFactory(record_state=RecordState.CREATED))
+    patients.append(PatientFactory(record_state=RecordState.CREATED))  # no login yet
     client.force_login(patients[0].user)  # type: ignore[arg-type]
     client.force_login(UserFactory())
     record_close(access=own_record_access(patients[2].user))  # type: ignore[arg-type]
@@ -116,16 +123,19 @@ def _figure(metric: str, start: dt.date) -> float | None:
 
 
 def test_each_figure_matches_a_count_made_independently(story: dict[str, Any]) -> None:
-    records = list(Record.objects.all())
-    transitions = list(RecordTransition.objects.all())
+    records = list(Record.objects.select_related("patient__user"))
     documents = list(Document.objects.all())
     days = list(SignInDay.objects.all())
     for start, end in ((MAY, JUNE), (JUNE, dt.date(2026, 7, 1))):
         created = sum(1 for r in records if _in(r.created_at, start, end))
         assert _figure("records_created", start) == created
         until = [r for r in records if r.created_at < _at(end, 0)]
-        opened = {t.record_id for t in transitions if t.to_state == "active" and t.at < _at(end, 0)}
-        assert _figure("share_activated", start) == round(100 * len(opened) / len(until), 1)
+        activated = [
+            r
+            for r in until
+            if r.patient.user is not None and r.patient.user.date_joined < _at(end, 0)
+        ]
+        assert _figure("share_activated", start) == round(100 * len(activated) / len(until), 1)
         month_docs = [d for d in documents if _in(d.created_at, start, end)]
         assert _figure("documents_deposited", start) == len(month_docs)
         by_pros = [d for d in month_docs if d.author_kind == AuthorKind.PROFESSIONAL]
@@ -141,7 +151,10 @@ def test_each_figure_matches_a_count_made_independently(story: dict[str, Any]) -
         ]
         assert _figure("oppositions", start) == len(opposed)
     # The story's own numbers, so that the comparison above is not of zeros.
-    assert _figure("records_created", MAY) == 3 and _figure("records_created", JUNE) == 1
+    # May: three, and the one of 23:30 on the 31st; June: 00:30 on the 1st, and one more.
+    assert _figure("records_created", MAY) == 4 and _figure("records_created", JUNE) == 2
+    # The one created on 3 June has no login: five of six activated by the end of June.
+    assert _figure("share_activated", JUNE) == round(100 * 5 / 6, 1)
     assert _figure("documents_deposited", MAY) == 2
     assert _figure("documents_by_professionals", MAY) == 100.0
     assert _figure("professionals_depositing", MAY) == 1
@@ -158,12 +171,20 @@ def test_each_figure_matches_a_count_made_independently(story: dict[str, Any]) -
     assert _figure("coming_back", MAY) is None  # nobody signed in in April
 
 
-def test_a_second_run_rewrites_the_same_figures(story: dict[str, Any]) -> None:
-    before = {(f.metric, f.starts_on): f.value for f in NationalFigure.objects.all()}
-    services.figures_refresh(today=TODAY)
-    after = {(f.metric, f.starts_on): f.value for f in NationalFigure.objects.all()}
-    assert after == before
-    assert len(after) == NationalFigure.objects.count()
+def test_older_figures_are_kept_as_published(story: dict[str, Any], time_machine: Any) -> None:
+    """Each night recomputes the last two periods only: a record erased, or sign-in
+    days purged, do not rewrite last year's figures."""
+    may = NationalFigure.objects.get(metric="records_created", starts_on=MAY)
+    Record.objects.filter(created_at__lt=_at(JUNE, 0)).update(created_at=_at(JUNE, 12))
+
+    services.figures_refresh(today=dt.date(2026, 7, 20))  # July: June and July recomputed
+
+    may.refresh_from_db()
+    assert may.value == 4  # as published
+    assert _figure("records_created", JUNE) == 6  # June recomputed with the rows moved
+    # The first run of a new window fills what is missing: August's month appears.
+    services.figures_refresh(today=dt.date(2026, 8, 2))
+    assert _figure("records_created", dt.date(2026, 8, 1)) == 0
 
 
 def test_the_console_shows_charts_tables_and_a_csv_to_admins(
@@ -184,7 +205,7 @@ def test_the_console_shows_charts_tables_and_a_csv_to_admins(
     export = client.get(reverse("console-figures:figures_csv"))
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == ["indicateur", "période", "début", "valeur", "unité"]
-    assert ["Dossiers créés", "mois", "2026-05-01", "3", "nombre"] in rows
+    assert ["Dossiers créés", "mois", "2026-05-01", "4", "nombre"] in rows
     assert len(rows) == NationalFigure.objects.count() + 1
 
 

@@ -21,7 +21,11 @@ from django.urls import reverse
 from records.sections import SECTIONS
 from tests.records.sample import FORM_DATA
 
-PROJECT_APPS = {"accounts", "records", "consent", "optout", "documents", "directory"}
+ROOT = Path(__file__).resolve().parent.parent
+# Every app whose code is in this repository (not the installed packages').
+PROJECT_APPS = {
+    config.label for config in apps.get_app_configs() if Path(config.path).is_relative_to(ROOT)
+}
 # An identifier: snake_case, or the word the default message uses.
 IDENTIFIER = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b|contrainte", re.IGNORECASE)
 BAD_VALUES = ("<b>x</b>", "abc", "-5", "2999-01-01", "1800-01-01", "", "9" * 30)
@@ -103,7 +107,7 @@ def test_the_opt_out_codes_shown_as_examples_are_codes_the_portal_could_issue() 
     alphabet of the codes (it once held an L)."""
     from consent.optout.forms import CODE_RE
 
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     example = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
     found = {
         code

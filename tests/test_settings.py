@@ -110,7 +110,6 @@ def test_check_deploy_warns_when_debug_is_on(tmp_path: Path) -> None:
     [
         pytest.param({"DEBUG": "true"}, "True False", id="development"),
         pytest.param({"DEBUG": "true", "DEBUG_TRACEBACKS": "true"}, "True True", id="tracebacks"),
-        pytest.param({"DEBUG_TRACEBACKS": "true"}, "False False", id="never-without-dev"),
     ],
 )
 def test_tracebacks_are_a_switch_of_their_own(
@@ -123,6 +122,16 @@ def test_tracebacks_are_a_switch_of_their_own(
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
+
+
+def test_tracebacks_without_development_mode_refuse_to_start(tmp_path: Path) -> None:
+    result = run(
+        ["-c", "import messpace.settings"],
+        production_env(tmp_path, DEBUG_TRACEBACKS="true"),
+    )
+
+    assert result.returncode != 0
+    assert "DEBUG_TRACEBACKS=true needs DEBUG=true" in result.stderr
 
 
 def test_the_demo_answers_an_unknown_page_with_its_own_french_404(tmp_path: Path) -> None:

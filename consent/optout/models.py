@@ -309,6 +309,8 @@ class Notice(models.Model):
         ]
         indexes = [
             models.Index(fields=["campaign", "issued_at"]),
+            # The national figures count the oppositions of a month.
+            models.Index(fields=["outcome", "outcome_at"]),
             models.Index(fields=["reference"], name="notice_reference_idx"),
             models.Index(
                 fields=["opens_at"], condition=Q(issued_at__isnull=False), name="notice_opens_idx"

@@ -30,6 +30,7 @@ Other columns are ignored; a file missing one of the required columns
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -211,6 +212,8 @@ def _digits(value: str, length: int) -> str:
     return compact if len(compact) == length and compact.isdigit() else ""
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
 # Luhn's doubled digits, by digit.
 _DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 
@@ -228,7 +231,12 @@ def check_line(number: int, cells: list[str], keys: dict[str, int]) -> ExtractLi
 
     def cell(key: str, limit: int = 200) -> str:
         index = keys.get(key)
-        return cells[index].strip()[:limit] if index is not None and index < count else ""
+        if index is None or index >= count:
+            return ""
+        value = cells[index]
+        if not value.isprintable():  # NUL and other control characters: dropped
+            value = _CONTROL.sub("", value)
+        return value.strip()[:limit]
 
     rpps = cell("rpps", 20)
     checked = ExtractLine(line=number, rpps=rpps)
@@ -248,8 +256,8 @@ def check_line(number: int, cells: list[str], keys: dict[str, int]) -> ExtractLi
             % {"rpps": rpps}
         )
     # The extract writes names in capitals: "GARNIER", "HÉLÈNE" become "Garnier", "Hélène".
-    checked.last_name = cell("last_name", 150).title()
-    checked.first_name = cell("first_name", 150).title()
+    checked.last_name = cell("last_name", 150).title()[:150]
+    checked.first_name = cell("first_name", 150).title()[:150]
     if not checked.last_name:
         checked.errors.append(_("Nom d’exercice manquant."))
     code = cell("profession_code", 4)

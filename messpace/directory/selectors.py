@@ -21,7 +21,8 @@ column, PostgreSQL only), so checking a match never folds a text again.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.models import BooleanField
@@ -30,15 +31,21 @@ from django.db.models.expressions import RawSQL
 from messpace.directory.folding import words
 from messpace.directory.models import Listing
 
+if TYPE_CHECKING:
+    from messpace.accounts.models import Professional
+
 # Shorter queries find too much to be useful (and cost a scan).
 MIN_QUERY_LENGTH = 2
 MAX_WORDS = 6
+MIN_WORD_LENGTH = 2
 # Matches read, and sorted by name, at most: past this the search is too broad.
 MATCHES_SORTED = 200
 
 
 def _query_words(query: str) -> list[str]:
-    return words(query)[:MAX_WORDS]
+    """The query's folded words, a single letter left out: "garnier p" searches
+    "garnier" (a one-letter prefix would match a good part of the directory)."""
+    return [word for word in words(query) if len(word) >= MIN_WORD_LENGTH][:MAX_WORDS]
 
 
 def query_is_long_enough(query: str) -> bool:
@@ -86,10 +93,61 @@ def listings_search(query: str, *, limit: int = 10) -> Found:
         for word in found:
             matching = matching.filter(search_text__contains=f" {word}")
     read = list(matching.order_by().values_list("sort_name", "pk")[: MATCHES_SORTED + 1])
-    shown = [pk for _name, pk in sorted(read)[:limit]]
+    # The one read past MATCHES_SORTED only tells that there are more.
+    shown = [pk for _name, pk in sorted(read[:MATCHES_SORTED])[:limit]]
     listings = list(
         Listing.objects.filter(pk__in=shown)
         .select_related("professional__user")
         .order_by("sort_name", "pk")
     )
     return Found(listings=listings, matches=len(read))
+
+
+# --- What a picker shows ---------------------------------------------------------------------
+
+# Results shown at most.
+RESULTS_SHOWN = 10
+MAX_QUERY_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """What a search found, as the results templates show it."""
+
+    query: str
+    listings: list[Listing] = field(default_factory=list)
+    too_short: bool = False
+    # How many professionals match (at most MATCHES_SORTED, see ``broad``).
+    matches: int = 0
+    # More professionals match than ``listings`` holds.
+    more: bool = False
+    # More than MATCHES_SORTED match: the listings are ten of them, not the first ten.
+    broad: bool = False
+    throttled: bool = False
+
+
+def directory_search(query: str) -> SearchResults:
+    """The first ``RESULTS_SHOWN`` listings matching ``query``, by name, in two queries
+    (the professionals with their logins come with the second)."""
+    query = query.strip()[:MAX_QUERY_LENGTH]
+    if not query_is_long_enough(query):
+        return SearchResults(query=query, too_short=True)
+    found = listings_search(query, limit=RESULTS_SHOWN)
+    matches = found.matches
+    return SearchResults(
+        query=query,
+        listings=found.listings,
+        matches=min(matches, MATCHES_SORTED),
+        more=matches > len(found),
+        broad=matches > MATCHES_SORTED,
+    )
+
+
+def chosen_results(professional: Professional) -> SearchResults:
+    """The one professional a form was sent with, shown again (checked) when it is refused."""
+    listing = Listing.objects.filter(professional=professional).first()
+    if listing is None:  # a professional the directory has not listed (made by hand)
+        listing = Listing(professional=professional, summary=professional.title)
+    else:
+        listing.professional = professional
+    return SearchResults(query="", listings=[listing])

@@ -36,7 +36,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.files.storage import default_storage
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -66,6 +66,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Professional fields an extract line sets.
+logger = logging.getLogger(__name__)
+
 PROFESSIONAL_FIELDS = (
     "last_name",
     "first_name",
@@ -183,11 +185,29 @@ def directory_import_run(*, import_id: int, max_chunks: int | None = None) -> No
         lines = extract_lines(stream, start=directory_import.processed_rows)
         done = 0
         size = chunk_rows()
-        while _run_chunk(import_id, _take(lines, size), keys):
-            done += 1
-            if max_chunks is not None and done >= max_chunks:
-                return
+        try:
+            while _run_chunk(import_id, _take(lines, size), keys):
+                done += 1
+                if max_chunks is not None and done >= max_chunks:
+                    return
+        except DatabaseError:
+            logger.exception("Directory import %s failed", import_id)
+            _fail(
+                import_id,
+                _(
+                    "L’import s’est arrêté sur une erreur de la base de données après la "
+                    "ligne %(line)s : les lignes précédentes sont importées ; relancez-le."
+                )
+                % {"line": _progress(import_id)},
+            )
+            return
     _finish(import_id)
+
+
+def _progress(import_id: int) -> int:
+    return int(
+        DirectoryImport.objects.filter(pk=import_id).values_list("processed_rows", flat=True)[0]
+    )
 
 
 def _take(lines: Iterable[tuple[int, list[str]]], size: int) -> list[tuple[int, list[str]]]:
@@ -223,6 +243,11 @@ def _run_chunk(import_id: int, chunk: list[tuple[int, list[str]]], keys: dict[st
             return False
         _relaxed_commit()
         start = directory_import.processed_rows
+        # Another run of the same import (a resumed one, say) may have done some of
+        # these lines since this run read them: only the lines after its progress.
+        chunk = [(number, cells) for number, cells in chunk if number - 1 > start]
+        if not chunk:
+            return True
         checked = [check_line(number, cells, keys) for number, cells in chunk]
         for line, (_number, cells) in zip(checked, chunk, strict=True):
             if not cells:
@@ -315,9 +340,20 @@ def _import_lines(directory_import: DirectoryImport, lines: Sequence[ExtractLine
             Professional,
             ["rpps", *PROFESSIONAL_FIELDS, *PRACTICE_FIELDS],
             new_rows,
+            unique=["rpps"],
             returning=["id", "rpps"],
         )
     )
+    # Made meanwhile by someone else (an invitation, another import): found, not created.
+    raced = [row[0] for row in new_rows if row[0] not in created]
+    if raced:
+        new_rows = [row for row in new_rows if row[0] in created]
+        known.update(
+            (rpps, (pk, tuple(values), city, postcode))
+            for pk, rpps, city, postcode, *values in Professional.objects.filter(
+                rpps__in=raced
+            ).values_list("pk", "rpps", "practice_city", "practice_postcode", *PROFESSIONAL_FIELDS)
+        )
     _update(Professional, list(PROFESSIONAL_FIELDS), changed_rows)
     counts.created, counts.updated = len(new_rows), len(changed_rows)
     counts.unchanged = len(valid) - counts.created - counts.updated
@@ -411,9 +447,15 @@ def _structures(lines: Iterable[StructureLine]) -> dict[str, tuple[int, Structur
             Structure,
             ["technical_id", *STRUCTURE_FIELDS],
             new_rows,
+            unique=["technical_id"],
             returning=["id", "technical_id"],
         )
     )
+    missing = [technical_id for technical_id in wanted if technical_id not in ids]
+    if missing:  # made meanwhile by another import
+        ids.update(
+            Structure.objects.filter(technical_id__in=missing).values_list("technical_id", "pk")
+        )
     _update(Structure, list(STRUCTURE_FIELDS), changed_rows, also={"updated_at": timezone.now()})
     return {technical_id: (ids[technical_id], line) for technical_id, line in wanted.items()}
 
@@ -451,9 +493,13 @@ def _search_index_settle() -> None:
     """
     if connection.vendor != "postgresql":
         return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [SEARCH_INDEX])
-        cursor.execute(f"ANALYZE {connection.ops.quote_name(Listing._meta.db_table)}")
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [SEARCH_INDEX])
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(Listing._meta.db_table)}")
+    except DatabaseError:
+        # A runtime role that does not own the index may not: autovacuum will.
+        logger.warning("Could not settle the directory's search index", exc_info=True)
 
 
 # --- The search index -----------------------------------------------------------------------

@@ -17,7 +17,6 @@ reveals nothing of any record; any signed-in person may search it, within
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
@@ -26,73 +25,26 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from messpace.directory.models import Listing
 from messpace.directory.selectors import (
-    MATCHES_SORTED,
+    MAX_QUERY_LENGTH,
     MIN_QUERY_LENGTH,
-    listings_search,
-    query_is_long_enough,
+    SearchResults,
+    directory_search,
 )
 from messpace.throttle import throttle_hit
 
 if TYPE_CHECKING:
     from django_htmx.middleware import HtmxDetails
 
-    from messpace.accounts.models import Professional, User
+    from messpace.accounts.models import User
 
-# Results shown at most.
-RESULTS_SHOWN = 10
 # Typing fires a search every 300 ms at most: two minutes' worth of steady typing.
 SEARCHES_PER_MINUTE = 120
-MAX_QUERY_LENGTH = 100
 _PREFIX = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
 
 
 class HtmxRequest(HttpRequest):
     htmx: HtmxDetails
-
-
-@dataclass(frozen=True)
-class SearchResults:
-    """What a search found, as the results templates show it."""
-
-    query: str
-    listings: list[Listing] = field(default_factory=list)
-    too_short: bool = False
-    # How many professionals match (at most MATCHES_SORTED, see ``broad``).
-    matches: int = 0
-    # More professionals match than ``listings`` holds.
-    more: bool = False
-    # More than MATCHES_SORTED match: the listings are ten of them, not the first ten.
-    broad: bool = False
-    throttled: bool = False
-
-
-def directory_search(query: str) -> SearchResults:
-    """The first ``RESULTS_SHOWN`` listings matching ``query``, by name, in two queries
-    (the professionals with their logins come with the second)."""
-    query = query.strip()[:MAX_QUERY_LENGTH]
-    if not query_is_long_enough(query):
-        return SearchResults(query=query, too_short=True)
-    found = listings_search(query, limit=RESULTS_SHOWN)
-    matches = found.matches
-    return SearchResults(
-        query=query,
-        listings=found.listings,
-        matches=min(matches, MATCHES_SORTED),
-        more=matches > len(found),
-        broad=matches > MATCHES_SORTED,
-    )
-
-
-def chosen_results(professional: Professional) -> SearchResults:
-    """The one professional a form was sent with, shown again (checked) when it is refused."""
-    listing = Listing.objects.filter(professional=professional).first()
-    if listing is None:  # a professional the directory has not listed (made by hand)
-        listing = Listing(professional=professional, summary=professional.title)
-    else:
-        listing.professional = professional
-    return SearchResults(query="", listings=[listing])
 
 
 def search_throttled(user: User) -> bool:

@@ -52,6 +52,10 @@ DEV_MODE = env_bool("DEBUG", False)
 # template debugging) is a separate switch, on only in development mode and only
 # when asked: the demo shows the project's own error pages.
 _tracebacks = env_bool("DEBUG_TRACEBACKS", False)
+if _tracebacks and not DEV_MODE:
+    raise ImproperlyConfigured(
+        "DEBUG_TRACEBACKS=true needs DEBUG=true: tracebacks are never shown in production."
+    )
 DEBUG = DEV_MODE and _tracebacks
 # Embedded mode: no DATABASE_URL, so SQLite under var/ and everything in-process.
 EMBEDDED = env_optional("DATABASE_URL") is None

@@ -1,8 +1,14 @@
-"""Computing the national figures: every registered metric, for each of the last
-periods, written to ``NationalFigure`` (the nightly task; also ``manage.py
-figures_refresh``). A past period is computed again each night, so a late row
-(a deposit resumed after an outage) still counts; the current period holds
-the figures so far."""
+"""Computing the national figures: every registered metric for the last periods,
+written to ``NationalFigure`` (the nightly task; also ``manage.py
+figures_refresh``).
+
+Each night computes the current period (the figures so far) and the one
+before (so that late rows, a deposit resumed after an outage, still count),
+and any period of the window not yet in the table (the first run fills
+them all). Older figures are then kept as published: purging old sign-in
+days or erasing a record does not rewrite last year's figures. Every count
+is a range scan on an indexed date.
+"""
 
 from __future__ import annotations
 
@@ -47,18 +53,25 @@ def _at_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=zone)
 
 
-def figures_refresh(*, today: dt.date | None = None) -> int:
-    """Compute every metric for the last ``MONTHS_KEPT`` months or ``WEEKS_KEPT``
-    weeks up to ``today``; returns how many figures were written."""
+def figures_refresh(*, today: dt.date | None = None, recompute: int = 2) -> int:
+    """Compute every metric for the last ``recompute`` periods up to ``today`` and for
+    the periods of the last ``MONTHS_KEPT`` months or ``WEEKS_KEPT`` weeks not yet
+    computed; returns how many figures were written."""
     today = today or timezone.localdate()
     now = timezone.now()
+    done = set(NationalFigure.objects.values_list("metric", "starts_on"))
     rows = []
     for metric in metrics():
-        starts = (
+        window = (
             week_starts(today, WEEKS_KEPT)
             if metric.period == Period.WEEK
             else month_starts(today, MONTHS_KEPT)
         )
+        starts = [
+            start
+            for n, start in enumerate(window)
+            if n >= len(window) - recompute or (metric.slug, start) not in done
+        ]
         for start in starts:
             value = metric.count(
                 _at_midnight(start), _at_midnight(period_end(metric.period, start))

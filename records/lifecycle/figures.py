@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from messpace.statistics.models import Period
 from messpace.statistics.registry import Metric, register, share
-from records.lifecycle.models import Record, RecordClosure, RecordState, RecordTransition
+from records.lifecycle.models import Record, RecordClosure
 
 
 def records_created(start: dt.datetime, end: dt.datetime) -> float:
@@ -17,16 +17,12 @@ def records_created(start: dt.datetime, end: dt.datetime) -> float:
 
 
 def share_activated(start: dt.datetime, end: dt.datetime) -> float | None:
-    """Of the records created by the end of the month, the share opened at least once
-    by then (whatever became of them since)."""
-    created = Record.objects.filter(created_at__lt=end).count()
-    opened = (
-        RecordTransition.objects.filter(to_state=RecordState.ACTIVE, at__lt=end)
-        .values("record")
-        .distinct()
-        .count()
-    )
-    return share(opened, created)
+    """Of the records created by the end of the month, the share whose holder had
+    activated their space by then (opened an account: the record itself opens on
+    its own after the opt-out delay, which says nothing of use)."""
+    created = Record.objects.filter(created_at__lt=end)
+    activated = created.filter(patient__user__date_joined__lt=end)
+    return share(activated.count(), created.count())
 
 
 def closures(start: dt.datetime, end: dt.datetime) -> float:
@@ -52,8 +48,8 @@ def register_metrics() -> None:
             count=share_activated,
             unit="percent",
             description=_(
-                "À la fin du mois, part des dossiers créés depuis le début qui ont été ouverts "
-                "au moins une fois."
+                "À la fin du mois, part des dossiers créés depuis le début dont le titulaire a "
+                "activé son espace (ouvert son compte)."
             ),
             order=20,
         )

@@ -61,7 +61,8 @@ class Record(models.Model):
     class Meta:
         verbose_name = _("dossier")
         verbose_name_plural = _("dossiers")
-        indexes = [models.Index(fields=["state"])]
+        # created_at: the national figures count records by month of creation.
+        indexes = [models.Index(fields=["state"]), models.Index(fields=["created_at"])]
 
     def __str__(self) -> str:
         return f"{self.patient} — {self.get_state_display()}"
@@ -90,6 +91,8 @@ class RecordTransition(models.Model):
         ordering = ["at", "id"]
         verbose_name = _("changement d’état du dossier")
         verbose_name_plural = _("changements d’état du dossier")
+        # The national figures count the records opened by a date.
+        indexes = [models.Index(fields=["to_state", "at"])]
 
     def __str__(self) -> str:
         return f"{self.from_state or '∅'} → {self.to_state} ({self.at:%Y-%m-%d})"
@@ -165,6 +168,8 @@ class RecordClosure(models.Model):
             ),
         ]
         indexes = [
+            # The national figures count the closures of a month.
+            models.Index(fields=["closed_at"]),
             models.Index(
                 fields=["erase_after"],
                 condition=Q(erased_at__isnull=True, reopened_at__isnull=True),

@@ -31,6 +31,8 @@ ADD = reverse("records:section_add", args=["mesures"])
         ("weight", "85,4", "85.4", None, ""),
         ("weight", "85.4 kg", "85.4", None, ""),
         ("temperature", "37,8 °C", "37.8", None, ""),
+        ("temperature", "37,8°", "37.8", None, ""),
+        ("temperature", "37,8 C", "37.8", None, ""),
         ("blood_glucose", "0,95 g/L", "0.95", None, ""),
     ],
 )

@@ -129,12 +129,20 @@ def test_an_admin_follows_a_campaign_with_its_figures_and_letter_batches(
         assertNotContains(page, person.birth_names)
         assertNotContains(page, person.nir)
     batch = LetterBatch.objects.filter(campaign=story.paris).first()
-    if batch is not None:
-        pdf = operator.get(reverse("console-optout:batch_download", args=[batch.pk, "pdf"]))
-        assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
-        assert pdf["Cache-Control"] == "no-store"
-        assert b"".join(pdf.streaming_content if pdf.streaming else [pdf.content])[:5] == b"%PDF-"
-    assert LetterBatch.objects.filter(campaign=story.paris).exists()
+    assert batch is not None  # the story's letters went out in a batch
+    assertContains(page, reverse("console-optout:batch_download", args=[batch.pk, "pdf"]))
+    pdf = operator.get(reverse("console-optout:batch_download", args=[batch.pk, "pdf"]))
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert pdf["Cache-Control"] == "no-store"
+    assert pdf.content[:5] == b"%PDF-"
+    manifest = operator.get(reverse("console-optout:batch_download", args=[batch.pk, "manifest"]))
+    assert manifest["Content-Type"] == "text/csv; charset=utf-8"
+    assert (
+        operator.get(
+            reverse("console-optout:batch_download", args=[batch.pk, "letters"])
+        ).status_code
+        == 404
+    )
 
 
 def test_a_letter_batch_of_an_unknown_part_or_id_answers_404(operator: Client) -> None:
