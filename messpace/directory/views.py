@@ -59,9 +59,10 @@ def throttled_results(query: str) -> SearchResults:
 
 
 def results_context(
-    *, prefix: str, results: SearchResults | None, chosen: int | None = None
+    *, prefix: str, results: SearchResults | None, chosen: int | None = None, live: bool = False
 ) -> dict[str, Any]:
-    """The context of ``directory/_results.html`` for the picker of the form ``prefix``."""
+    """The context of ``directory/_results.html`` for the picker of the form ``prefix``;
+    ``live`` for an htmx answer, which also updates the picker's status line."""
     field_name = f"{prefix}-professional" if prefix else "professional"
     return {
         "results": results,
@@ -69,6 +70,8 @@ def results_context(
         "field_id": field_name,
         "chosen": chosen,
         "min_length": MIN_QUERY_LENGTH,
+        "live": live,
+        "status_id": f"{prefix}-status" if prefix else "directory-status",
     }
 
 
@@ -84,9 +87,11 @@ def search(request: HtmxRequest) -> HttpResponse:
     results = throttled_results(query) if throttled else directory_search(query)
     if request.htmx:
         # htmx swaps only successful answers into the page: a refusal is said in
-        # the results region, with a 200, for the live region to announce it.
+        # the results region, with a 200, and in the status line.
         response = render(
-            request, "directory/_results.html", results_context(prefix=prefix, results=results)
+            request,
+            "directory/_results.html",
+            results_context(prefix=prefix, results=results, live=True),
         )
     else:
         response = render(

@@ -188,6 +188,7 @@ def test_patient_finds_their_gp_by_typing_a_name_and_chooses_them(
     search.press_sequentially("helene garn", delay=40)
     results = page.get_by_role("group", name="1 professionnel trouvé pour « helene garn »")
     expect(results).to_be_visible()
+    expect(page.locator("#gp-status")).to_have_text("1 professionnel trouvé pour « helene garn »")
     choice = results.get_by_role("radio", name="Hélène Garnier")
     expect(choice).to_have_count(1)
     # Keyboard only: Tab to the result, Space to choose it.

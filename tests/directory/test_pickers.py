@@ -55,6 +55,9 @@ def test_typing_a_name_answers_the_pickers_radio_buttons(alice_client: Client) -
     assert "Hélène Garnier" in html
     assert "1 professionnel trouvé pour « garnier »" in html
     assert response["Vary"].count("HX-Request") == 1
+    # The sentence goes to the picker's status line (out of band), not the ten names.
+    status = re.search(r'<p id="gp-status"[^>]*role="status" hx-swap-oob="true">(.*?)</p>', html)
+    assert status is not None and status.group(1) == "1 professionnel trouvé pour « garnier »"
 
 
 def test_without_javascript_the_search_page_lists_rpps_numbers(alice_client: Client) -> None:
@@ -192,6 +195,17 @@ def test_a_refused_choice_is_shown_again_checked(alice_client: Client) -> None:
     html = _refused(alice_client, {"gp-professional": lambert.pk})
     assert "Seul un médecin peut être désigné comme médecin traitant." in html
     assert f'name="gp-professional" value="{lambert.pk}" checked' in html
+
+
+def test_the_results_are_not_read_out_and_a_refused_choice_is_linked_to_its_error(
+    alice_client: Client,
+) -> None:
+    page = alice_client.get(PRIVACY, {"gp-q": "garnier"}).content.decode()
+    assert '<div id="gp-results">' in page  # not a live region
+    assert '<p id="gp-status" class="fr-sr-only" role="status"></p>' in page
+
+    html = _refused(alice_client, {"gp-professional": "999999999"})
+    assert 'id="gp-professional-desc-error"' in html
 
 
 def test_a_broad_search_reads_a_bounded_number_of_matches_and_says_so(
