@@ -16,17 +16,31 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, IntegerField, Max, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from records.lifecycle.models import RecordState
 from records.models import (
     SECTION_MODELS,
+    ConditionStatus,
     Entry,
     EventKind,
     Measure,
     MeasureKind,
     Patient,
+    Severity,
     TimelineEvent,
 )
 
@@ -127,12 +141,60 @@ class SectionSummary:
     latest: list[Entry] = field(default_factory=list)
 
 
-def dashboard_summary(*, access: RecordAccess, per_section: int = 3) -> list[SectionSummary]:
-    """Count and latest entries of every section but measures.
+# What a summary card shows first: what matters, not what is newest. Active
+# conditions before those in remission or cured, the open-ended (long-term)
+# ones first and the oldest of them first; current treatments before stopped
+# ones; allergies by severity. The other sections, newest first.
+def _summary_ordering(section: str, today: dt.date) -> tuple[Any, ...]:
+    if section == "condition":
+        return (
+            Case(
+                When(status=ConditionStatus.ACTIVE, then=Value(0)),
+                When(status=ConditionStatus.REMISSION, then=Value(1)),
+                default=Value(2),
+            ),
+            Case(When(end_date__isnull=True, then=Value(0)), default=Value(1)),
+            F("start_date").asc(nulls_last=True),
+            "-id",
+        )
+    if section == "treatment":
+        return (
+            Case(
+                When(Q(end_date__isnull=True) | Q(end_date__gte=today), then=Value(0)),
+                default=Value(1),
+            ),
+            F("start_date").desc(nulls_last=True),
+            "-id",
+        )
+    if section == "allergy":
+        return (
+            Case(
+                When(severity=Severity.SEVERE, then=Value(0)),
+                When(severity=Severity.MODERATE, then=Value(1)),
+                When(severity=Severity.MILD, then=Value(2)),
+                default=Value(3),
+            ),
+            F("since").desc(nulls_last=True),
+            "-id",
+        )
+    return SECTION_ORDERING[section]
 
-    One query for all the counts and one per section for its latest entries,
+
+# The sections of a professional's summary come in clinical order: allergies
+# (and what is critical), active problems, current treatments, then the rest.
+CLINICAL_ORDER = ("allergy", "condition", "treatment")
+
+
+def dashboard_summary(
+    *, access: RecordAccess, per_section: int = 3, clinical: bool = False
+) -> list[SectionSummary]:
+    """Count and first entries (what matters first) of every section but measures;
+    with ``clinical``, allergies, conditions and treatments lead.
+
+    One query for all the counts and one per section for its entries,
     whatever the size of the record.
     """
+    today = timezone.localdate()
     sections = {
         key: model
         for key, model in SECTION_MODELS.items()
@@ -143,10 +205,20 @@ def dashboard_summary(*, access: RecordAccess, per_section: int = 3) -> list[Sec
         SectionSummary(
             section=section,
             count=counts[section],
-            latest=list(access.entries(model).order_by(*SECTION_ORDERING[section])[:per_section]),
+            latest=list(
+                access.entries(model).order_by(*_summary_ordering(section, today))[:per_section]
+            ),
         )
-        for section, model in sections.items()
+        for section, model in _in_order(sections, clinical)
     ]
+
+
+def _in_order(sections: dict[str, type[Entry]], clinical: bool) -> list[tuple[str, type[Entry]]]:
+    items = list(sections.items())
+    if not clinical:
+        return items
+    rank = {key: n for n, key in enumerate(CLINICAL_ORDER)}
+    return sorted(items, key=lambda item: rank.get(item[0], len(rank)))
 
 
 def _section_counts(*, access: RecordAccess, sections: dict[str, type[Entry]]) -> dict[str, int]:
@@ -175,9 +247,13 @@ def _section_counts(*, access: RecordAccess, sections: dict[str, type[Entry]]) -
     return {section: int(count) for section, count in zip(sections, row, strict=True)}
 
 
-def measures_latest(*, access: RecordAccess) -> dict[str, Measure]:
-    """The latest measure of each kind, in two queries."""
+def measures_latest(
+    *, access: RecordAccess, since: dt.datetime | None = None
+) -> dict[str, Measure]:
+    """The latest measure of each kind (taken ``since``, if given), in two queries."""
     qs = access.entries(Measure)
+    if since is not None:
+        qs = qs.filter(measured_at__gte=since)
     last_dates = list(qs.values("kind").annotate(last=Max("measured_at")).order_by())
     if not last_dates:
         return {}

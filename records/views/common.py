@@ -65,8 +65,12 @@ def _base_context(access: RecordAccess, **extra: Any) -> dict[str, Any]:
 
 def dashboard(request: HttpRequest, access: RecordAccess) -> HttpResponse:
     access.log(action=AccessAction.READ, what="dashboard")
-    summaries = selectors.dashboard_summary(access=access)
-    latest_measures = selectors.measures_latest(access=access)
+    clinical = access.role == "professional"
+    summaries = selectors.dashboard_summary(access=access, clinical=clinical)
+    # Only the last year's measures are "latest": an old weight is history.
+    latest_measures = selectors.measures_latest(
+        access=access, since=timezone.now() - dt.timedelta(days=365)
+    )
     bmi = None
     if not access.patient.is_minor:
         bmi = selectors.bmi_latest(access=access, latest=latest_measures)
@@ -82,6 +86,8 @@ def dashboard(request: HttpRequest, access: RecordAccess) -> HttpResponse:
         bmi=bmi,
         events=events,
         sees_measures=access.sees_section("measure"),
+        clinical=clinical,
+        today=timezone.localdate(),
     )
     return render(request, "records/dashboard.html", context)
 

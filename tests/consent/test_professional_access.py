@@ -360,9 +360,11 @@ def test_record_header_warns_of_emergency_access_and_its_end(
 
     content = erin_client.get(_dashboard(alice)).content.decode()
 
-    assert "Accès : Accès en urgence" in content
+    # The basis and its end said once, in the warning.
+    assert "Accès : Accès en urgence" not in content
     assert 'id="emergency-notice"' in content
-    assert "Il prend fin le 11 mars 2026 à 14:30." in content
+    assert content.count("Il prend fin le 11 mars 2026 à 14:30.") == 1
+    assert content.count("Accès en urgence : tracé") == 1
 
 
 def test_patient_sees_no_access_basis_on_their_own_record(alice_client: Client) -> None:

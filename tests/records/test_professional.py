@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -347,3 +348,76 @@ def test_professional_who_is_also_a_patient_reads_own_record_unlogged(
     assert own.status_code == 200
     assert as_pro.status_code == 404
     assert not AccessLog.objects.exists()
+
+
+def test_the_professionals_summary_puts_first_what_matters(
+    alice: Patient, bob: Professional, bob_client: Client, time_machine: Any
+) -> None:
+    """Allergies (severe first), then active conditions (long-term first), then current
+    treatments, and measures of the last year only."""
+    import datetime as dt
+
+    from records.models import Measure, Treatment
+
+    today = timezone.localdate()
+    Allergy.objects.create(
+        patient=alice, author=alice.user, author_kind="patient", substance="Pollen", severity="mild"
+    )
+    Allergy.objects.create(
+        patient=alice,
+        author=alice.user,
+        author_kind="patient",
+        substance="Pénicilline",
+        severity="severe",
+    )
+    Condition.objects.create(
+        patient=alice,
+        author=alice.user,
+        author_kind="patient",
+        label="Grippe",
+        status="resolved",
+        start_date=today - dt.timedelta(days=10),
+    )
+    Condition.objects.create(
+        patient=alice,
+        author=alice.user,
+        author_kind="patient",
+        label="Diabète de type 2",
+        status="active",
+        start_date=today - dt.timedelta(days=4000),
+    )
+    Treatment.objects.create(
+        patient=alice,
+        author=alice.user,
+        author_kind="patient",
+        medicine="Amoxicilline",
+        start_date=today - dt.timedelta(days=30),
+        end_date=today - dt.timedelta(days=20),
+    )
+    Treatment.objects.create(
+        patient=alice,
+        author=alice.user,
+        author_kind="patient",
+        medicine="Metformine",
+        start_date=today - dt.timedelta(days=900),
+    )
+    Measure.objects.create(
+        patient=alice,
+        author=alice.user,
+        author_kind="patient",
+        kind="weight",
+        value=70,
+        measured_at=timezone.now() - dt.timedelta(days=500),
+    )
+
+    page = bob_client.get(reverse("pro:dashboard", args=[alice.pk]))
+
+    content = page.content.decode()
+    order = [
+        content.index(word)
+        for word in ("Pénicilline", "Pollen", "Diabète", "Grippe", "Metformine", "Amoxicilline")
+    ]
+    assert order == sorted(order)
+    assert content.index("Synthèse clinique") < content.index("Dernières mesures")
+    assert "sévère" in content and "(arrêté)" in content and "(guérie)" in content
+    assert [label for label, _m in page.context["latest_measures"]] == []  # 500 days old
