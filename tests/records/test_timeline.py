@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 from pytest_django.fixtures import Settings
 
@@ -267,3 +268,44 @@ def test_timeline_rebuild_repairs_missing_and_stale_events(
         condition
     )
     assert alice_client.get(reverse("records:timeline")).context["page"].paginator.count == 18
+
+
+def test_the_history_says_who_brought_each_event_without_repeating_values(
+    alice: Patient, alice_access: RecordAccess, alice_client: Client
+) -> None:
+    from records.models import Measure
+
+    services.entry_create(
+        access=alice_access,
+        model=Measure,
+        data={
+            "kind": "weight",
+            "value": "85.4",
+            "measured_at": timezone.now() - dt.timedelta(days=3),
+        },
+    )
+    # A lab report the patient uploaded herself: the lab is its declared author.
+    TimelineEvent.objects.create(
+        patient=alice,
+        kind="document",
+        source_id=1,
+        occurred_at=timezone.now() - dt.timedelta(days=2),
+        title="Bilan sanguin",
+        summary="Compte rendu de biologie",
+        author=alice.user,
+        author_kind=AuthorKind.PATIENT,
+        author_label="Laboratoire Paris 7e",
+    )
+    Condition.objects.create(
+        patient=alice, author=None, author_kind=AuthorKind.IMPORT, label="Asthme"
+    )
+    services.timeline_event_sync(entry=Condition.objects.get(label="Asthme"))
+
+    content = alice_client.get(reverse("records:timeline")).content.decode()
+
+    assert "85,4 kg — 85,4 kg" not in content
+    assert "Poids : 85,4 kg" in content
+    assert "Saisi par" not in content
+    assert "Ajouté par vous · auteur indiqué : Laboratoire Paris 7e" in content
+    assert "Importé automatiquement" in content
+    assert ">Import<" not in content
