@@ -9,6 +9,7 @@ No JavaScript, no external library: the drawing is a few lines of geometry.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,9 +17,27 @@ from html import escape
 
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 WIDTH, HEIGHT = 640, 260
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 56, 16, 16, 40
+# The unit sits above the plot, clear of the top tick's label.
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 56, 16, 28, 40
+# The smallest span the vertical axis shows, per unit: 0.5 cm of height or a
+# 300 g change of weight must not fill the chart like a cliff.
+MIN_SPANS = {
+    "kg": 4.0,
+    "cm": 4.0,
+    "bpm": 20.0,
+    "mmHg": 40.0,
+    "g/L": 0.4,
+    "mmol/L": 2.0,
+    "°C": 2.0,
+    "%": 10.0,
+    "kg/m²": 4.0,
+    "pas": 2000.0,
+}
+# Date labels at least this far apart (SVG units), so that they never overlap.
+MIN_LABEL_GAP = 90
 # DSFR blue-france and red-marianne: contrast above 4.5:1 on white.
 COLOR_1 = "#000091"
 COLOR_2 = "#c9191e"
@@ -32,16 +51,56 @@ class Series:
     color: str = COLOR_1
 
 
+@dataclass(frozen=True)
+class Band:
+    """A target range drawn behind the curves, named in the legend."""
+
+    low: float
+    high: float
+    label: str
+    color: str = COLOR_1
+
+
 def _fmt(value: float, decimals: int) -> str:
     return number_format(round(value, decimals), decimals)
 
 
-def _nice_bounds(low: float, high: float) -> tuple[float, float]:
+def nice_step(span: float, ticks: int = 4) -> float:
+    """A step of 1, 2, 2.5 or 5 times a power of ten giving about ``ticks`` intervals
+    over ``span``: 60, 80, 100, 120, not 61.3, 78.9…"""
+    if span <= 0:
+        return 1.0
+    raw = span / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 2.5, 5, 10):
+        if raw <= factor * power * (1 + 1e-9):
+            return factor * power
+    return 10 * power  # pragma: no cover - the loop always returns
+
+
+def nice_axis(low: float, high: float, *, min_span: float = 0.0) -> tuple[float, float, float]:
+    """(bottom, top, step) of an axis showing ``low``..``high``: bounds on round
+    values, and at least ``min_span`` wide, centred on the data."""
+    if high - low < min_span:
+        middle = (low + high) / 2
+        low, high = middle - min_span / 2, middle + min_span / 2
     if low == high:
         pad = abs(low) * 0.1 or 1.0
-        return low - pad, high + pad
-    pad = (high - low) * 0.1
-    return low - pad, high + pad
+        low, high = low - pad, high + pad
+    step = nice_step(high - low)
+    bottom = math.floor(low / step + 1e-9) * step
+    top = math.ceil(high / step - 1e-9) * step
+    if top == bottom:
+        top = bottom + step
+    return bottom, top, step
+
+
+def _step_decimals(step: float, decimals: int) -> int:
+    """Enough decimals to tell two ticks apart (2.5 needs one), never fewer than asked."""
+    for places in range(0, 4):
+        if abs(round(step, places) - step) < 1e-9:
+            return max(decimals, places) if places else decimals
+    return max(decimals, 3)
 
 
 def line_chart(
@@ -53,8 +112,9 @@ def line_chart(
     x_labels: Sequence[tuple[float, str]],
     unit: str,
     decimals: int = 0,
+    bands: Sequence[Band] = (),
 ) -> str:
-    """A line chart of one or more series sharing the axes."""
+    """A line chart of one or more series sharing the axes, over its target bands."""
     all_points = [p for s in series for p in s.points]
     if not all_points:
         return ""
@@ -63,7 +123,12 @@ def line_chart(
     x0, x1 = min(xs), max(xs)
     if x0 == x1:
         x0, x1 = x0 - 1, x1 + 1
-    y0, y1 = _nice_bounds(min(ys), max(ys))
+    # The bands are in view, so that a value is seen against its target.
+    band_values = [v for band in bands for v in (band.low, band.high)]
+    y0, y1, step = nice_axis(
+        min([*ys, *band_values]), max([*ys, *band_values]), min_span=MIN_SPANS.get(unit, 0.0)
+    )
+    tick_decimals = _step_decimals(step, 0)
     plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
 
@@ -80,9 +145,16 @@ def line_chart(
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
     ]
-    # Horizontal grid with 5 labelled ticks.
-    for i in range(5):
-        value = y0 + (y1 - y0) * i / 4
+    for band in bands:
+        top, bottom = sy(band.high), sy(band.low)
+        parts.append(
+            f'<rect x="{PAD_LEFT}" y="{top:.1f}" width="{WIDTH - PAD_LEFT - PAD_RIGHT}" '
+            f'height="{bottom - top:.1f}" fill="{band.color}" fill-opacity="0.08"/>'
+        )
+    # Horizontal grid on round values, each labelled once.
+    count = round((y1 - y0) / step)
+    for i in range(count + 1):
+        value = y0 + step * i
         y = sy(value)
         parts.append(
             f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
@@ -90,10 +162,10 @@ def line_chart(
         )
         parts.append(
             f'<text x="{PAD_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
-            f'fill="#3a3a3a">{escape(_fmt(value, decimals))}</text>'
+            f'fill="#3a3a3a">{escape(_fmt(value, tick_decimals))}</text>'
         )
     parts.append(
-        f'<text x="4" y="{PAD_TOP - 4}" font-size="11" fill="#3a3a3a">{escape(unit)}</text>'
+        f'<text x="4" y="{PAD_TOP - 14}" font-size="11" fill="#3a3a3a">{escape(unit)}</text>'
     )
     for index, (x, label) in enumerate(x_labels):
         px = sx(x)
@@ -127,6 +199,15 @@ def line_chart(
             parts.append(
                 f'<text x="{lx + 14}" y="{ly}" font-size="11" fill="#3a3a3a">{escape(s.label)}</text>'
             )
+    if bands:
+        # Named above the plot, right-aligned: the legend of the shaded zones.
+        legend = _("Zones cibles : %(bands)s") % {
+            "bands": " · ".join(f"{band.label} {unit}" for band in bands)
+        }
+        parts.append(
+            f'<text x="{WIDTH - PAD_RIGHT}" y="{PAD_TOP - 14}" text-anchor="end" font-size="10" '
+            f'fill="#3a3a3a">{escape(legend)}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -135,18 +216,30 @@ def time_axis(points: Sequence[dt.datetime]) -> tuple[list[float], list[tuple[fl
     """Convert datetimes to day numbers and choose up to 6 date labels.
 
     Labels are local dates: a measure taken at 00:30 in Paris is labelled
-    with that day, not with the day before as its UTC time would say.
+    with that day, not with the day before as its UTC time would say. They
+    are spread over the time span, not over the points (a cluster of
+    measures does not crowd them), never closer than ``MIN_LABEL_GAP`` on
+    the chart, and a date is never written twice.
     """
     xs = [p.timestamp() / 86400 for p in points]
     if not xs:
         return xs, []
-    count = min(6, len(xs))
-    labels = []
     span_days = xs[-1] - xs[0]
     fmt = "%d/%m/%Y" if span_days > 60 else "%d/%m"
+    plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
+    min_gap = span_days * MIN_LABEL_GAP / plot_w if span_days else 0.0
+    labels: list[tuple[float, str]] = []
+    seen: set[str] = set()
+    count = min(6, len(xs))
     for i in range(count):
-        idx = round(i * (len(xs) - 1) / max(count - 1, 1))
-        labels.append((xs[idx], timezone.localtime(points[idx]).strftime(fmt)))
+        # The point nearest each of (up to) six evenly spaced moments.
+        target = xs[0] + span_days * i / max(count - 1, 1)
+        idx = min(range(len(xs)), key=lambda n: abs(xs[n] - target))
+        text = timezone.localtime(points[idx]).strftime(fmt)
+        if text in seen or (labels and xs[idx] - labels[-1][0] < min_gap):
+            continue
+        seen.add(text)
+        labels.append((xs[idx], text))
     return xs, labels
 
 

@@ -104,7 +104,13 @@ def section_list(request: HttpRequest, access: RecordAccess, slug: str) -> HttpR
     context = _base_context(access, section=section, page=page)
     context["added"] = added_notice(access, request, section)
     if section.key == "measure":
-        context["charts"] = measure_charts(access)
+        period = request.GET.get("periode", "")
+        period = period if period in CHART_PERIODS else DEFAULT_PERIOD
+        days = CHART_PERIODS[period][0]
+        since = timezone.now() - dt.timedelta(days=days) if days else None
+        context["charts"] = measure_charts(access, since=since)
+        context["chart_period"] = period
+        context["chart_periods"] = [(key, label) for key, (_d, label) in CHART_PERIODS.items()]
     return render(request, "records/section_list.html", context)
 
 
@@ -309,23 +315,49 @@ class Chart:
 
 
 CHART_KINDS = [k for k in MeasureKind.values if k != MeasureKind.HEAD_CIRCUMFERENCE]
+# The periods a patient may chart (days back, or None for all); a child's growth
+# is always drawn whole, against age.
+CHART_PERIODS: dict[str, tuple[int | None, str]] = {
+    "3m": (91, _("3 mois")),
+    "1a": (365, _("1 an")),
+    "tout": (None, _("Tout")),
+}
+DEFAULT_PERIOD = "tout"
+# Target bands where they are standard, drawn behind the curves:
+# - self-measured blood pressure below 135/85 mmHg (HAS, « Prise en charge de
+#   l’hypertension artérielle de l’adulte », 2016), from 90/60;
+# - fasting blood glucose 0.70 to 1.10 g/L (HAS, « Diabète de type 2 », the
+#   threshold of fasting hyperglycaemia).
+TARGET_BANDS: dict[str, list[charts.Band]] = {
+    MeasureKind.BLOOD_PRESSURE: [
+        charts.Band(90, 135, _("systolique visée (automesure) : 90 à 135"), charts.COLOR_1),
+        charts.Band(60, 85, _("diastolique visée (automesure) : 60 à 85"), charts.COLOR_2),
+    ],
+    MeasureKind.BLOOD_GLUCOSE: [
+        charts.Band(0.70, 1.10, _("glycémie à jeun normale : 0,70 à 1,10"), charts.COLOR_1),
+    ],
+}
 GROWTH_KINDS = [MeasureKind.HEIGHT, MeasureKind.WEIGHT, MeasureKind.HEAD_CIRCUMFERENCE]
 
 
-def measure_charts(access: RecordAccess) -> list[Chart]:
-    """One chart per measure kind over time; for children, growth against age."""
+def measure_charts(access: RecordAccess, since: dt.datetime | None = None) -> list[Chart]:
+    """One chart per measure kind over time (``since``, if given); for children,
+    growth against age, whole."""
     out: list[Chart] = []
     patient = access.patient
     child = patient.is_minor
     labels = dict(MeasureKind.choices)
     series_by_kind: dict[str, list[selectors.Point]] = {}
     for kind in MeasureKind.values:
-        points = series_by_kind[kind] = selectors.measure_series(access=access, kind=kind)
+        growth = child and kind in GROWTH_KINDS
+        points = series_by_kind[kind] = selectors.measure_series(
+            access=access, kind=kind, since=None if growth else since
+        )
         if not points:
             continue
         spec = MEASURE_SPECS[kind]
         title = str(labels[kind])
-        if child and kind in GROWTH_KINDS:
+        if growth:
             out.append(
                 _growth_chart(kind, title, points, patient.birth_date, spec.unit, spec.decimals)
             )
@@ -362,6 +394,10 @@ def measure_charts(access: RecordAccess) -> list[Chart]:
             x_labels=x_labels,
             unit=spec.unit,
             decimals=spec.decimals,
+            bands=[
+                charts.Band(band.low, band.high, str(band.label), band.color)
+                for band in TARGET_BANDS.get(kind, [])
+            ],
         )
         rows = [
             (

@@ -267,3 +267,41 @@ def test_child_dashboard_shows_no_bmi(leo_client: Client) -> None:
 
     assert response.context["bmi"] is None
     assertNotContains(response, "IMC")
+
+
+# --- Periods and target bands ---
+
+
+def test_a_period_narrows_the_charts_and_a_wrong_one_shows_everything(
+    alice: Patient, alice_client: Client, measure: Callable[..., Entry]
+) -> None:
+    from django.utils import timezone
+
+    now = timezone.now()
+    measure(alice, MeasureKind.WEIGHT, "80", now - dt.timedelta(days=200))
+    measure(alice, MeasureKind.WEIGHT, "78", now - dt.timedelta(days=10))
+    url = reverse("records:section_list", args=["mesures"])
+
+    def weights(query: dict[str, str]) -> int:
+        response = alice_client.get(url, query)
+        assert response.status_code == 200
+        chart = {c.kind: c for c in response.context["charts"]}.get("weight")
+        return len(chart.rows) if chart else 0
+
+    assert weights({}) == 2
+    assert weights({"periode": "3m"}) == 1
+    assert weights({"periode": "1a"}) == 2
+    assert weights({"periode": "<script>"}) == 2
+    page = alice_client.get(url, {"periode": "3m"})
+    assertContains(page, 'id="periode-3m" name="periode" checked', html=False)
+
+
+@pytest.mark.usefixtures("adult_measures")
+def test_blood_pressure_is_drawn_over_its_target_bands(alice_client: Client) -> None:
+    response = alice_client.get(reverse("records:section_list", args=["mesures"]))
+
+    charts_by_kind = {c.kind: c.svg for c in response.context["charts"]}
+    svg = charts_by_kind["blood_pressure"]
+    assert svg.count('fill-opacity="0.08"') == 2
+    assert "Zones cibles : systolique visée (automesure) : 90 à 135 mmHg" in svg
+    assert "fill-opacity" not in charts_by_kind["weight"]
