@@ -431,10 +431,14 @@ def professional_patients(user: User, *, with_basis: bool = False) -> QuerySet[P
     ordinary = Q(b["is_gp"]) | Q(b["in_care"]) | Q(b["has_share"])
     qs = Patient.objects.filter(record__state=RecordState.ACTIVE)
     if with_basis:
+        # Filter on the annotations themselves: each subquery then runs once.
         qs = qs.annotate(**b)
-    return qs.filter((ordinary & ~Q(b["is_blocked"])) | Q(b["in_emergency"])).exclude(
-        user_id=user.pk
-    )
+        allowed = ((Q(is_gp=True) | Q(in_care=True) | Q(has_share=True)) & Q(is_blocked=False)) | Q(
+            in_emergency=True
+        )
+    else:
+        allowed = (ordinary & ~Q(b["is_blocked"])) | Q(b["in_emergency"])
+    return qs.filter(allowed).exclude(user_id=user.pk)
 
 
 def professional_record_access(user: User, patient_id: int) -> RecordAccess:

@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from messpace.forms import MesspaceForm
@@ -164,6 +165,15 @@ def _plain(number: Decimal) -> str:
     return number_format(number.normalize())
 
 
+def _every_kinds_hint() -> str:
+    """The unit and range of every kind, for the value's help (in the active language)."""
+    return " ".join(
+        f"{label} : {measure_hint(kind)}"
+        for kind, label in MeasureKind.choices
+        if kind in MEASURE_SPECS
+    )
+
+
 class MeasureForm(EntryForm):
     """One value with its unit; a blood pressure as "130/80", "13/8", or in two fields.
 
@@ -172,7 +182,14 @@ class MeasureForm(EntryForm):
     chosen kind's and shows the diastolic field for a blood pressure only.
     """
 
-    value = forms.CharField(label=_("Valeur"), max_length=20)
+    value = forms.CharField(
+        label=_("Valeur"),
+        max_length=20,
+        help_text=lazy(_every_kinds_hint, str)(),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "data-measure-value": ""}
+        ),
+    )
 
     class Meta:
         model = Measure
@@ -196,16 +213,6 @@ class MeasureForm(EntryForm):
         if self.instance.pk and not self.is_bound:
             spec = MEASURE_SPECS[self.instance.kind]
             self.initial["value"] = format_decimal(self.instance.value, spec.decimals)
-        hints = [
-            f"{label} : {measure_hint(kind)}"
-            for kind, label in MeasureKind.choices
-            if kind in MEASURE_SPECS
-        ]
-        self.fields["value"].help_text = " ".join(hints)
-        self._bound_fields_cache.pop("value", None)  # the DSFR base already read it
-        self.fields["value"].widget.attrs.update(
-            {"autocomplete": "off", "spellcheck": "false", "data-measure-value": ""}
-        )
         self.fields["value2"].localize = True
         self.fields["value2"].widget = forms.TextInput(attrs={"inputmode": "decimal"})
 

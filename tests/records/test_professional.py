@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -351,63 +351,33 @@ def test_professional_who_is_also_a_patient_reads_own_record_unlogged(
 
 
 def test_the_professionals_summary_puts_first_what_matters(
-    alice: Patient, bob: Professional, bob_client: Client, time_machine: Any
+    alice: Patient, bob: Professional, bob_client: Client
 ) -> None:
     """Allergies (severe first), then active conditions (long-term first), then current
     treatments, and measures of the last year only."""
     import datetime as dt
 
     from records.models import Measure, Treatment
+    from tests.records.conftest import add_entry
 
     today = timezone.localdate()
-    Allergy.objects.create(
-        patient=alice, author=alice.user, author_kind="patient", substance="Pollen", severity="mild"
+    days = dt.timedelta(days=1)
+    add_entry(alice, Allergy, substance="Pollen", severity="mild")
+    add_entry(alice, Allergy, substance="Pénicilline", severity="severe")
+    add_entry(alice, Condition, label="Grippe", status="resolved", start_date=today - 10 * days)
+    add_entry(
+        alice, Condition, label="Diabète de type 2", status="active", start_date=today - 4000 * days
     )
-    Allergy.objects.create(
-        patient=alice,
-        author=alice.user,
-        author_kind="patient",
-        substance="Pénicilline",
-        severity="severe",
-    )
-    Condition.objects.create(
-        patient=alice,
-        author=alice.user,
-        author_kind="patient",
-        label="Grippe",
-        status="resolved",
-        start_date=today - dt.timedelta(days=10),
-    )
-    Condition.objects.create(
-        patient=alice,
-        author=alice.user,
-        author_kind="patient",
-        label="Diabète de type 2",
-        status="active",
-        start_date=today - dt.timedelta(days=4000),
-    )
-    Treatment.objects.create(
-        patient=alice,
-        author=alice.user,
-        author_kind="patient",
+    add_entry(
+        alice,
+        Treatment,
         medicine="Amoxicilline",
-        start_date=today - dt.timedelta(days=30),
-        end_date=today - dt.timedelta(days=20),
+        start_date=today - 30 * days,
+        end_date=today - 20 * days,
     )
-    Treatment.objects.create(
-        patient=alice,
-        author=alice.user,
-        author_kind="patient",
-        medicine="Metformine",
-        start_date=today - dt.timedelta(days=900),
-    )
-    Measure.objects.create(
-        patient=alice,
-        author=alice.user,
-        author_kind="patient",
-        kind="weight",
-        value=70,
-        measured_at=timezone.now() - dt.timedelta(days=500),
+    add_entry(alice, Treatment, medicine="Metformine", start_date=today - 900 * days)
+    add_entry(
+        alice, Measure, kind="weight", value=Decimal("70"), measured_at=timezone.now() - 500 * days
     )
 
     page = bob_client.get(reverse("pro:dashboard", args=[alice.pk]))
