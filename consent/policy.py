@@ -163,7 +163,13 @@ class RecordAccess:
 
     def _confidential_q(self, reached: Q) -> Q:
         """Rows not kept from the guardians, or kept but written by the actor, or of a
-        kind reached by a basis that does not come from a guardian."""
+        kind reached by a basis that does not come from a guardian.
+
+        ``reached`` is ``Q()`` when every row of the model is of a reached kind:
+        no filter then. (Or-ing an empty ``Q`` drops it, which would keep those
+        rows from an actor the minor's own share or GP lets see them.)"""
+        if not reached:
+            return Q()
         return Q(confidential_from_guardians=False) | Q(author_id=self.actor.pk) | reached
 
     def timeline(self) -> QuerySet[TimelineEvent]:

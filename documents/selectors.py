@@ -24,6 +24,17 @@ def document_list(*, access: RecordAccess, filters: dict[str, Any]) -> QuerySet[
     return qs.order_by("-act_date", "-created_at", "-pk")
 
 
+# What a short list of documents shows (the dashboard's recent documents): not
+# the blind index, the wrapped keys or the notes, which can be long.
+SUMMARY_FIELDS = ("pk", "title", "doc_type", "act_date", "author_label", "version")
+
+
+def documents_recent(*, access: RecordAccess, limit: int = 5) -> list[Document]:
+    """The ``limit`` latest current versions the actor may see, in the list's order
+    (latest act first): one query, whatever the size of the record."""
+    return list(document_list(access=access, filters={}).only(*SUMMARY_FIELDS)[:limit])
+
+
 def document_versions(*, access: RecordAccess, document: Document) -> QuerySet[Document]:
     """Every version of a document the actor may see, newest first."""
     return access.documents().filter(series=document.series).order_by("-version")

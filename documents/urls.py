@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.http import HttpResponse
 from django.urls import URLPattern, path
 
+from documents import console_views
 from documents.views.spaces import CARER_VIEWS, PATIENT_VIEWS, PRO_VIEWS
 
 ROUTES = {
@@ -30,3 +31,12 @@ def patterns(views: dict[str, Callable[..., HttpResponse]]) -> list[URLPattern]:
 patient_patterns = (patterns(PATIENT_VIEWS), "documents")
 pro_patterns = (patterns(PRO_VIEWS), "pro_documents")
 carer_patterns = (patterns(CARER_VIEWS), "carer_documents")
+
+# Mounted under /console/ (namespace ``console-documents``): the admins' quarantine.
+console_patterns = (
+    [
+        path("quarantaine/", console_views.quarantine, name="quarantine"),
+        path("quarantaine/<uuid:upload_id>/", console_views.review, name="review"),
+    ],
+    "console-documents",
+)

@@ -1,17 +1,12 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
-from django.views.generic import RedirectView
 
 from consent.optout import urls as optout_urls
 from documents import urls as documents_urls
 from messpace import views
+from messpace.directory import urls as directory_urls
 from records import urls as records_urls
-
-admin.site.site_header = _("Administration de messpace")
-admin.site.site_title = _("Administration de messpace")
-admin.site.index_title = _("Administration")
 
 
 def health(request: HttpRequest) -> HttpResponse:
@@ -21,7 +16,6 @@ def health(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("sante/", health, name="health"),
-    path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
     path("admin/", admin.site.urls),
     path("", views.home, name="home"),
     path("", include("messpace.accounts.urls")),
@@ -29,6 +23,8 @@ urlpatterns = [
     path("annuaire/", include("messpace.directory.urls")),
     path("console/", include("messpace.console.urls")),
     path("console/", include((optout_urls.console_patterns, "console-optout"))),
+    path("console/", include(documents_urls.console_patterns)),
+    path("console/annuaire/", include(directory_urls.console_patterns)),
     path("console/chiffres/", include("messpace.statistics.urls")),
     path("espace/confidentialite/", include("consent.urls")),
     path("espace/documents/", include(documents_urls.patient_patterns)),

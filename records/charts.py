@@ -42,6 +42,12 @@ MIN_LABEL_GAP = 90
 COLOR_1 = "#000091"
 COLOR_2 = "#c9191e"
 GRID = "#929292"
+# Reference lines: a grey that keeps 5.7:1 on white, thinner than the curves.
+REFERENCE = "#666666"
+# Room at the right of the plot for the names of the reference lines.
+PAD_RIGHT_REFERENCES = 52
+# Names of reference lines at least this far apart vertically (SVG units).
+LABEL_GAP = 11
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,20 @@ class Series:
 
 
 @dataclass(frozen=True)
+class ReferenceLine:
+    """A reference curve drawn thin behind the data, without points.
+
+    ``label`` names it at its right end (« +2 ET »); lines sharing a
+    ``legend`` are named once in the legend, with a sample of their stroke.
+    """
+
+    label: str
+    points: Sequence[tuple[float, float]]
+    legend: str
+    dashed: bool = True
+
+
+@dataclass(frozen=True)
 class Band:
     """A target range drawn behind the curves, named in the legend."""
 
@@ -59,6 +79,27 @@ class Band:
     high: float
     label: str
     color: str = COLOR_1
+
+
+def _spread(ys: Sequence[float], *, gap: float) -> list[float]:
+    """Move labels at heights ``ys`` (SVG units, in any order) at least ``gap``
+    apart: labels that would overlap form a group centred on their own heights,
+    the others stay where they are."""
+    order = sorted(range(len(ys)), key=lambda i: ys[i])
+    groups: list[tuple[list[float], float]] = []  # (heights wanted, first label's height)
+    for i in order:
+        groups.append(([ys[i]], ys[i]))
+        while len(groups) > 1:
+            (above, top), (below, low) = groups[-2], groups[-1]
+            if top + len(above) * gap <= low:
+                break
+            wanted = above + below
+            groups[-2:] = [(wanted, sum(wanted) / len(wanted) - (len(wanted) - 1) * gap / 2)]
+    placed = [top + k * gap for wanted, top in groups for k in range(len(wanted))]
+    out = [0.0] * len(ys)
+    for rank, i in enumerate(order):
+        out[i] = placed[rank]
+    return out
 
 
 def _fmt(value: float, decimals: int) -> str:
@@ -113,11 +154,16 @@ def line_chart(
     unit: str,
     decimals: int = 0,
     bands: Sequence[Band] = (),
+    references: Sequence[ReferenceLine] = (),
 ) -> str:
-    """A line chart of one or more series sharing the axes, over its target bands."""
+    """A line chart of one or more series sharing the axes, over its target bands
+    and reference lines."""
     all_points = [p for s in series for p in s.points]
     if not all_points:
         return ""
+    # The reference lines are in view too: the data is read against them.
+    all_points += [p for line in references for p in line.points]
+    pad_right = PAD_RIGHT_REFERENCES if references else PAD_RIGHT
     xs = [p[0] for p in all_points]
     ys = [p[1] for p in all_points]
     x0, x1 = min(xs), max(xs)
@@ -129,7 +175,7 @@ def line_chart(
         min([*ys, *band_values]), max([*ys, *band_values]), min_span=MIN_SPANS.get(unit, 0.0)
     )
     tick_decimals = _step_decimals(step, 0)
-    plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
+    plot_w = WIDTH - PAD_LEFT - pad_right
     plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
 
     def sx(x: float) -> float:
@@ -148,7 +194,7 @@ def line_chart(
     for band in bands:
         top, bottom = sy(band.high), sy(band.low)
         parts.append(
-            f'<rect x="{PAD_LEFT}" y="{top:.1f}" width="{WIDTH - PAD_LEFT - PAD_RIGHT}" '
+            f'<rect x="{PAD_LEFT}" y="{top:.1f}" width="{plot_w}" '
             f'height="{bottom - top:.1f}" fill="{band.color}" fill-opacity="0.08"/>'
         )
     # Horizontal grid on round values, each labelled once.
@@ -157,7 +203,7 @@ def line_chart(
         value = y0 + step * i
         y = sy(value)
         parts.append(
-            f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'<line x1="{PAD_LEFT}" x2="{WIDTH - pad_right}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="{GRID}" stroke-width="0.5" stroke-dasharray="2 3"/>'
         )
         parts.append(
@@ -173,16 +219,30 @@ def line_chart(
         anchor = "middle"
         if px - PAD_LEFT < 30:
             anchor = "start"
-        elif WIDTH - PAD_RIGHT - px < 30 and index > 0:
+        elif WIDTH - pad_right - px < 30 and index > 0:
             anchor = "end"
         parts.append(
             f'<text x="{px:.1f}" y="{HEIGHT - PAD_BOTTOM + 16}" text-anchor="{anchor}" '
             f'font-size="11" fill="#3a3a3a">{escape(label)}</text>'
         )
     parts.append(
-        f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{HEIGHT - PAD_BOTTOM}" '
+        f'<line x1="{PAD_LEFT}" x2="{WIDTH - pad_right}" y1="{HEIGHT - PAD_BOTTOM}" '
         f'y2="{HEIGHT - PAD_BOTTOM}" stroke="#3a3a3a"/>'
     )
+    drawn = [line for line in references if line.points]
+    for line in drawn:
+        coords = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in line.points)
+        dash = ' stroke-dasharray="5 3"' if line.dashed else ""
+        parts.append(
+            f'<polyline points="{coords}" fill="none" stroke="{REFERENCE}" '
+            f'stroke-width="{1 if line.dashed else 1.5}"{dash}/>'
+        )
+    label_ys = _spread([sy(line.points[-1][1]) for line in drawn], gap=LABEL_GAP)
+    for line, label_y in zip(drawn, label_ys, strict=True):
+        parts.append(
+            f'<text x="{sx(line.points[-1][0]) + 4:.1f}" y="{label_y + 3:.1f}" font-size="10" '
+            f'fill="{REFERENCE}">{escape(line.label)}</text>'
+        )
     for s in series:
         coords = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in s.points)
         if len(s.points) > 1:
@@ -191,13 +251,27 @@ def line_chart(
             )
         for x, y in s.points[-60:]:
             parts.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" fill="{s.color}"/>')
-    if len(series) > 1:
+    if len(series) > 1 or references:
+        ly = HEIGHT - 8
         for i, s in enumerate(series):
             lx = PAD_LEFT + 10 + i * 160
-            ly = HEIGHT - 8
             parts.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="{s.color}"/>')
             parts.append(
                 f'<text x="{lx + 14}" y="{ly}" font-size="11" fill="#3a3a3a">{escape(s.label)}</text>'
+            )
+        # One entry per kind of reference line, after the series.
+        legends = dict.fromkeys((line.legend, line.dashed) for line in references if line.legend)
+        # The solid line (the median) is named first.
+        ordered = sorted(legends, key=lambda entry: entry[1])
+        for i, (legend, dashed) in enumerate(ordered, start=len(series)):
+            lx = PAD_LEFT + 10 + i * 160
+            dash = ' stroke-dasharray="5 3"' if dashed else ""
+            parts.append(
+                f'<line x1="{lx}" x2="{lx + 16}" y1="{ly - 4}" y2="{ly - 4}" '
+                f'stroke="{REFERENCE}" stroke-width="{1 if dashed else 1.5}"{dash}/>'
+            )
+            parts.append(
+                f'<text x="{lx + 20}" y="{ly}" font-size="11" fill="#3a3a3a">{escape(legend)}</text>'
             )
     if bands:
         # Named above the plot, right-aligned: the legend of the shaded zones.
@@ -205,7 +279,7 @@ def line_chart(
             "bands": " · ".join(f"{band.label} {unit}" for band in bands)
         }
         parts.append(
-            f'<text x="{WIDTH - PAD_RIGHT}" y="{PAD_TOP - 14}" text-anchor="end" font-size="10" '
+            f'<text x="{WIDTH - pad_right}" y="{PAD_TOP - 14}" text-anchor="end" font-size="10" '
             f'fill="#3a3a3a">{escape(legend)}</text>'
         )
     parts.append("</svg>")

@@ -376,7 +376,7 @@ def quarantined(patient: Patient, login: Login) -> Upload:
 
 
 def _review_url(upload: Upload) -> str:
-    return reverse("admin:documents_upload_review", args=[upload.pk])
+    return reverse("console-documents:review", args=[upload.pk])
 
 
 def _review_logs(patient: Patient) -> Any:
@@ -499,11 +499,29 @@ def test_no_decision_without_opening_first_and_no_review_of_other_uploads(
     assert _review_logs(patient).count() == 1  # the other admin's opening only
 
 
-def test_the_upload_list_links_to_the_review_and_offers_no_bulk_release(
+def test_the_upload_lists_link_to_the_review_and_offer_no_bulk_release(
     admin_client: Client, quarantined: Upload
 ) -> None:
+    """The technical admin's list and the console's quarantine list: metadata and
+    the way to the review, nothing of the deposit, no bulk action."""
     listing = admin_client.get(reverse("admin:documents_upload_changelist"))
+    console = admin_client.get(reverse("console-documents:quarantine"))
 
-    assertContains(listing, _review_url(quarantined))
-    assertNotContains(listing, "Mme Autre")
-    assertNotContains(listing, 'name="action"')
+    for page in (listing, console):
+        assertContains(page, _review_url(quarantined))
+        for hidden in ("Mme Autre", "PATMARQUE", "Deposantpromarque", "INS différent"):
+            assertNotContains(page, hidden)
+        assertNotContains(page, 'name="action"')
+    assertContains(console, "1 dépôt en quarantaine")
+
+
+def test_the_quarantine_is_the_console_admins_alone(
+    login: Login, quarantined: Upload, patient: Patient
+) -> None:
+    agent = login(Client(), UserFactory(email="nadia@exemple.fr", is_support_agent=True))
+
+    for url in (reverse("console-documents:quarantine"), _review_url(quarantined)):
+        assert agent.get(url).status_code == 404
+    refused = agent.post(_review_url(quarantined), {"reason": "Je veux voir ce document"})
+    assert refused.status_code == 404
+    assert not _review_logs(patient).exists()

@@ -202,10 +202,40 @@ def test_every_entry_has_its_timeline_row(seeded: Seeded) -> None:
 
 
 def test_every_record_is_active_after_notice(seeded: Seeded) -> None:
-    for record in Record.objects.exclude(notice__campaign__name=CAMPAIGN_NAME):
+    """Except the demo campaign's and the population waiting for its campaign."""
+    from records.management.demo.console import COHORT_FILENAME
+
+    for record in Record.objects.exclude(notice__campaign__name=CAMPAIGN_NAME).exclude(
+        patient__cohort_memberships__cohort_import__filename=COHORT_FILENAME
+    ):
         assert record.state == RecordState.ACTIVE
         states = list(record.transitions.values_list("to_state", flat=True))
         assert states == [RecordState.CREATED, RecordState.NOTIFIED, RecordState.ACTIVE]
+
+
+def test_the_console_has_a_population_a_draft_to_start_and_a_team_of_its_own(
+    seeded: Seeded,
+) -> None:
+    """Made through the console's services: an import with two refused lines, a
+    draft campaign over it that targets its records, a structure whose two
+    members an admin declared."""
+    from consent.optout.models import Campaign, CampaignState, CohortImport
+    from consent.optout.services.campaigns import campaign_targets
+    from messpace.directory.models import Structure
+    from records.management.demo import console
+
+    cohort = CohortImport.objects.get(filename=console.COHORT_FILENAME)
+    assert (cohort.state, cohort.created_count, cohort.error_count) == (
+        "done",
+        console.COHORT_PEOPLE,
+        2,
+    )
+    draft = Campaign.objects.get(name=console.DRAFT_NAME)
+    assert draft.state == CampaignState.DRAFT and draft.cohort_import == cohort
+    assert campaign_targets(draft).count() == console.COHORT_PEOPLE
+    team = Structure.objects.get(name=console.TEAM_NAME)
+    assert team.technical_id.startswith("MSP-")
+    assert team.activities.filter(declared_at__isnull=False).count() == 2
 
 
 def test_the_demo_campaign_gives_the_dashboard_every_kind_of_figure(seeded: Seeded) -> None:

@@ -26,12 +26,25 @@ class OptoutConfig(AppConfig):
 
         register(
             MenuItem(
+                label=_("Populations importées"),
+                url_name="console-optout:cohorts",
+                roles=frozenset({ConsoleRole.ADMIN}),
+                section=_("Ouverture des dossiers"),
+                description=_(
+                    "Importer les assurés d’un fichier et suivre l’import, ligne par ligne."
+                ),
+                order=5,
+            )
+        )
+        register(
+            MenuItem(
                 label=_("Campagnes d’information"),
                 url_name="console-optout:campaigns",
                 roles=frozenset({ConsoleRole.ADMIN}),
                 section=_("Ouverture des dossiers"),
                 description=_(
-                    "Les chiffres de chaque campagne, leurs lots de courriers et l’export CSV."
+                    "Créer et démarrer une campagne, suivre ses chiffres, ses lots de courriers "
+                    "et ses retours."
                 ),
                 order=10,
             )

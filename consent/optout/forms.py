@@ -1,5 +1,5 @@
 """Forms of the opt-out activation: the public answer to a notice, the support
-agent's answer for a caller, and the admin's CSV uploads."""
+agent's answer for a caller, the admin's CSV uploads and new campaigns."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import re
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consent.forms import PatientIdentityForm
+from consent.optout.models import DEFAULT_DELAY_DAYS, CohortImport, CohortImportState
 from consent.optout.services.campaigns import CODE_ALPHABET
 from messpace.forms import MesspaceForm
 from records.forms import DateInput
@@ -117,7 +119,7 @@ class CallerNoticeForm(PatientIdentityForm):
     )
 
 
-class CohortUploadForm(forms.Form):
+class CohortUploadForm(MesspaceForm):
     """The admin's upload of a CSV of insured persons."""
 
     file = forms.FileField(
@@ -132,7 +134,7 @@ class CohortUploadForm(forms.Form):
     )
 
 
-class BounceUploadForm(forms.Form):
+class BounceUploadForm(MesspaceForm):
     """The admin's upload of a campaign's returned emails and letters."""
 
     file = forms.FileField(
@@ -144,4 +146,70 @@ class BounceUploadForm(forms.Form):
             "required": _("Choisissez le fichier CSV à importer."),
             "empty": _("Le fichier est vide."),
         },
+    )
+
+
+class CohortChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(
+            _("%(file)s, déposé le %(day)s (%(rows)s dossiers)")
+            % {
+                "file": obj.filename,
+                "day": timezone.localtime(obj.created_at).strftime("%d/%m/%Y"),
+                "rows": obj.total_rows,
+            }
+        )
+
+
+class CampaignForm(MesspaceForm):
+    """A new campaign: its name and the filters selecting its records. The rules
+    are the service's (``campaign_create``); this form only reads the values."""
+
+    name = forms.CharField(
+        label=_("Nom de la campagne"),
+        max_length=200,
+        help_text=_("Pour la retrouver, par exemple « Paris 11e, mars 2027 »."),
+        error_messages={"required": _("Donnez un nom à la campagne.")},
+    )
+    cohort_import = CohortChoiceField(
+        label=_("Population importée"),
+        queryset=CohortImport.objects.filter(state=CohortImportState.DONE).order_by("-created_at"),
+        required=False,
+        empty_label=_("Tous les dossiers créés, quel que soit leur import"),
+        help_text=_("Seuls les imports terminés sont proposés."),
+        error_messages={"invalid_choice": _("Choisissez un import terminé de la liste.")},
+    )
+    postcode_prefixes = forms.CharField(
+        label=_("Codes postaux (débuts)"),
+        max_length=200,
+        required=False,
+        help_text=_("Séparés par des virgules, par exemple « 75, 92, 93 » ; vide : tous."),
+    )
+    birth_year_from = forms.IntegerField(
+        label=_("Nés à partir de (année)"),
+        required=False,
+        error_messages={"invalid": _("Indiquez une année en chiffres, par exemple 1960.")},
+    )
+    birth_year_to = forms.IntegerField(
+        label=_("Nés jusqu’en (année)"),
+        required=False,
+        error_messages={"invalid": _("Indiquez une année en chiffres, par exemple 1990.")},
+    )
+    delay_days = forms.IntegerField(
+        label=_("Délai avant ouverture (jours)"),
+        initial=DEFAULT_DELAY_DAYS,
+        help_text=_("Six semaines (42 jours) au moins : le délai légal pour s’opposer."),
+        error_messages={
+            "required": _("Indiquez le délai avant ouverture, en jours."),
+            "invalid": _("Indiquez le délai en nombre de jours, par exemple 42."),
+        },
+    )
+
+
+class CampaignStartForm(MesspaceForm):
+    """Starting sends the notices: the admin confirms the number of records."""
+
+    confirm = forms.BooleanField(
+        label=_("J’ai vérifié les critères et le nombre de dossiers visés"),
+        error_messages={"required": _("Cochez la case pour confirmer le démarrage.")},
     )

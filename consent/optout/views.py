@@ -9,10 +9,9 @@
   answer a caller's notice, opposition or early opening, after checking the
   caller's identity; every action is in the record's history under the
   agent's name.
-- **Admins**, in the console (``/console/campagnes/…``), follow the campaigns:
-  every campaign's figures, one campaign's dashboard with its letter batches
-  (PDF and manifest), the CSV export. Aggregates only: no name, NIR or
-  address reaches these pages.
+
+The admins' console pages (cohorts, campaigns, returns, letter batches) are in
+:mod:`consent.optout.console_views`.
 """
 
 from __future__ import annotations
@@ -22,15 +21,12 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from consent.optout import charts, exports, selectors
 from consent.optout.forms import CallerNoticeForm, NoticeAnswerForm
-from consent.optout.models import Campaign, LetterBatch
 from consent.optout.services import campaigns, outcomes
 from messpace.console.roles import ConsoleRole, console_page
 from messpace.forms import apply_errors
@@ -124,77 +120,3 @@ def caller_notice(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("support_caller_notice")
     return render(request, "optout/support_notice.html", {"form": form})
-
-
-# --- The console: campaigns (admins) ---
-
-
-@console_page(ConsoleRole.ADMIN)
-def console_campaigns(request: HttpRequest) -> HttpResponse:
-    data = selectors.overall_dashboard()
-    return render(
-        request,
-        "optout/console/campaigns.html",
-        {
-            "campaign": None,
-            "figures": data.total,
-            "campaigns": data.campaigns,
-            "weeks": data.weeks,
-            **charts.dashboard_charts(figures=data.total, weeks=data.weeks, one_campaign=False),
-        },
-    )
-
-
-@console_page(ConsoleRole.ADMIN)
-def console_campaign(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        data = selectors.campaign_dashboard(campaign_id=pk)
-    except Campaign.DoesNotExist:
-        raise Http404 from None
-    batches = LetterBatch.objects.filter(campaign_id=pk).order_by("number")
-    return render(
-        request,
-        "optout/console/campaign.html",
-        {
-            "campaign": data.figures,
-            "figures": data.figures,
-            "weeks": data.weeks,
-            "batches": batches.only("pk", "number", "count", "created_at", "purged_at"),
-            "console_section": "console-optout:campaigns",
-            **charts.dashboard_charts(figures=data.figures, weeks=data.weeks, one_campaign=True),
-        },
-    )
-
-
-def campaigns_csv_response() -> HttpResponse:
-    """Every campaign's figures as CSV, for the console and the admin."""
-    # The export's words are French whatever the admin's language, like its columns.
-    with translation.override("fr"):
-        data = selectors.overall_dashboard()
-        content = exports.dashboard_csv(campaigns=data.campaigns, total=data.total)
-    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="campagnes-{timezone.localdate():%Y-%m-%d}.csv"'
-    )
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-@console_page(ConsoleRole.ADMIN)
-def console_campaigns_csv(request: HttpRequest) -> HttpResponse:
-    return campaigns_csv_response()
-
-
-def batch_file_response(batch_file: selectors.BatchFile | None) -> HttpResponse:
-    """A letter batch's file as an attachment, never cached; 404 without one."""
-    if batch_file is None:
-        raise Http404
-    response = HttpResponse(batch_file.content, content_type=batch_file.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{batch_file.filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-@console_page(ConsoleRole.ADMIN)
-def console_batch_download(request: HttpRequest, pk: int, part: str) -> HttpResponse:
-    return batch_file_response(selectors.letter_batch_file(batch_id=pk, part=part))

@@ -1,22 +1,15 @@
 """Admin of accounts: identities and roles; and sessions, without their contents."""
 
-from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from qsessions.admin import SessionAdmin as QsessionsSessionAdmin
 from qsessions.models import Session
 
-from messpace.accounts import services
 from messpace.accounts.models import Professional, User
 from messpace.admin import IdsOnlyDeletionMixin
-from messpace.forms import apply_errors
 
 # qsessions' admin shows each session's decoded data and key: the messages
 # waiting to be shown (which may name a document), a guardian's child, fresh
@@ -57,17 +50,10 @@ class UserAdmin(IdsOnlyDeletionMixin, BaseUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
 
-class ProfessionalInviteForm(forms.Form):
-    email = forms.EmailField(
-        label=_("Adresse électronique du professionnel"),
-        help_text=_("Le lien pour choisir un mot de passe y est envoyé."),
-    )
-
-
 @admin.register(Professional)
 class ProfessionalAdmin(IdsOnlyDeletionMixin, admin.ModelAdmin[Professional]):
     """The directory's professionals, with or without a login; those without one
-    are invited from their page ("Inviter à rejoindre le portail")."""
+    are invited from their console page."""
 
     list_display = ("rpps", "last_name", "first_name", "profession", "practice_city", "account")
     list_filter = ("profession",)
@@ -75,13 +61,6 @@ class ProfessionalAdmin(IdsOnlyDeletionMixin, admin.ModelAdmin[Professional]):
     raw_id_fields = ("user",)
     readonly_fields = ("invitation",)
     list_select_related = ("user",)
-
-    def get_urls(self) -> list[URLPattern]:
-        view = self.admin_site.admin_view(self.invite_view)
-        return [
-            path("<int:pk>/inviter/", view, name="accounts_professional_invite"),
-            *super().get_urls(),
-        ]
 
     @admin.display(description=_("compte"), boolean=True)
     def account(self, obj: Professional) -> bool:
@@ -93,39 +72,6 @@ class ProfessionalAdmin(IdsOnlyDeletionMixin, admin.ModelAdmin[Professional]):
             return "—"
         return format_html(
             '<a href="{}">{}</a>',
-            reverse("admin:accounts_professional_invite", args=[obj.pk]),
-            _("Inviter à rejoindre le portail"),
+            reverse("console-directory:professional", args=[obj.pk]),
+            _("Inviter depuis la console"),
         )
-
-    def invite_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        professional = Professional.objects.filter(pk=pk).select_related("user").first()
-        if professional is None:
-            raise Http404
-        if not self.has_change_permission(request, professional):
-            raise PermissionDenied
-        form = ProfessionalInviteForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.professional_invite(
-                    by=request.user,  # type: ignore[arg-type]
-                    professional=professional,
-                    email=form.cleaned_data["email"],
-                )
-            except ValidationError as exc:
-                apply_errors(form, exc)
-            else:
-                self.message_user(
-                    request,
-                    _("Invitation envoyée à %(email)s.") % {"email": form.cleaned_data["email"]},
-                    messages.SUCCESS,
-                )
-                return redirect(reverse("admin:accounts_professional_change", args=[pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": _("Inviter %(name)s") % {"name": professional.display_name},
-            "professional": professional,
-            "form": form,
-            "has_view_permission": self.has_view_permission(request),
-        }
-        return TemplateResponse(request, "admin/accounts/professional/invite.html", context)

@@ -97,8 +97,9 @@ class User(AbstractUser):
 
     @property
     def requires_two_factor(self) -> bool:
-        """Two-factor is mandatory for every role but plain patients."""
-        return self.is_professional or self.is_support_agent or self.is_staff
+        """Two-factor is mandatory for every role but plain patients (a superuser
+        without staff status included: the technical admin is theirs)."""
+        return self.is_professional or self.is_support_agent or self.is_staff or self.is_superuser
 
 
 class Profession(models.TextChoices):

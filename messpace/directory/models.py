@@ -82,6 +82,16 @@ class Activity(models.Model):
     seen_in = models.ForeignKey(
         "DirectoryImport", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # An admin added this professional to the structure in the console (a member
+    # the national extract does not list, or not yet): a full extract keeps it.
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    declared_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("lieu d’exercice")
@@ -182,6 +192,10 @@ class DirectoryImport(models.Model):
         if not self.total_rows:
             return 100 if self.state == DirectoryImportState.DONE else 0
         return min(100, self.processed_rows * 100 // self.total_rows)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in {DirectoryImportState.DONE, DirectoryImportState.FAILED}
 
 
 class DirectoryImportError(models.Model):

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db import connection
-from django.db.models import BooleanField
+from django.db.models import BooleanField, Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from messpace.directory.folding import words
-from messpace.directory.models import Listing
+from messpace.directory.models import Activity, Listing, Structure
 
 if TYPE_CHECKING:
     from messpace.accounts.models import Professional
@@ -151,3 +151,35 @@ def chosen_results(professional: Professional) -> SearchResults:
     else:
         listing.professional = professional
     return SearchResults(query="", listings=[listing])
+
+
+# --- Structures (the console) ---
+
+STRUCTURES_SHOWN = 50
+
+
+def structures_search(query: str) -> QuerySet[Structure]:
+    """Structures for the console: by FINESS or SIRET (exact, indexed), else by a
+    word of the name or the town; the first ``STRUCTURES_SHOWN`` by name."""
+    query = " ".join(query.split())
+    compact = query.replace(" ", "").upper()
+    structures = Structure.objects.all()
+    if compact.isdigit() and len(compact) == 14:
+        structures = structures.filter(siret=compact)
+    elif len(compact) == 9 and compact[:1].isdigit() and compact[2:].isdigit():
+        structures = structures.filter(finess=compact)
+    elif query:
+        for word in query.split()[:MAX_WORDS]:
+            structures = structures.filter(Q(name__icontains=word) | Q(city__icontains=word))
+    return structures.annotate(members=Count("activities")).order_by("name", "pk")[
+        :STRUCTURES_SHOWN
+    ]
+
+
+def structure_members(structure: Structure) -> QuerySet[Activity]:
+    """Who practises at ``structure``, by name; the directory's and the declared."""
+    return (
+        Activity.objects.filter(structure=structure)
+        .select_related("professional", "professional__user", "declared_by")
+        .order_by("professional__last_name", "professional__first_name", "pk")
+    )

@@ -149,6 +149,17 @@ def directory_import_start(
     return directory_import
 
 
+def directory_import_resume(*, import_id: int) -> bool:
+    """Queue again an unfinished import whose message was lost; safe twice (a run
+    skips the chunks another did). Returns whether there was anything to resume."""
+    unfinished = DirectoryImport.objects.filter(
+        pk=import_id, state__in=[DirectoryImportState.QUEUED, DirectoryImportState.RUNNING]
+    ).exists()
+    if unfinished:
+        _enqueue(import_id)
+    return unfinished
+
+
 def _enqueue(import_id: int) -> None:
     from messpace.directory import tasks
 
@@ -466,7 +477,10 @@ def _finish(import_id: int) -> None:
         if directory_import is None or directory_import.state != DirectoryImportState.RUNNING:
             return
         if directory_import.full_extract:
-            ended = Activity.objects.exclude(seen_in=directory_import)
+            # Members an admin declared stay: the extract does not know them.
+            ended = Activity.objects.exclude(seen_in=directory_import).filter(
+                declared_at__isnull=True
+            )
             touched = list(ended.values_list("professional_id", flat=True).distinct())
             ended.delete()
             for start in range(0, len(touched), 5000):

@@ -72,7 +72,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Apps and middleware
 # =============================================================================
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "messpace.adminsite.apps.SuperuserAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "qsessions",
@@ -518,6 +518,10 @@ else:
 # =============================================================================
 # Lines of an import of the national directory's extract per transaction.
 MESSPACE_DIRECTORY_CHUNK_ROWS = env_int("MESSPACE_DIRECTORY_CHUNK_ROWS", 5000, minimum=1)
+# The largest extract the console takes (the national one weighs about 600 MB).
+MESSPACE_DIRECTORY_MAX_BYTES = env_int(
+    "MESSPACE_DIRECTORY_MAX_BYTES", 2 * 1024 * 1024 * 1024, minimum=1024
+)
 
 # =============================================================================
 # Application: opt-out activation (cohorts, notices, campaigns, letters)

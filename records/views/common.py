@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -38,7 +38,8 @@ from consent.policy import RecordAccess
 from consent.views.confidentiality import apply_confidentiality
 from messpace.forms import apply_errors
 from messpace.grammar import of_name
-from records import charts, selectors, services
+from records import charts, panels, selectors, services
+from records import growth as growth_reference
 from records.forms import TimelineFilterForm
 from records.models import MEASURE_SPECS, MeasureKind, format_decimal
 from records.sections import SECTIONS, SECTIONS_BY_KEY, SECTIONS_BY_SLUG, Section
@@ -75,9 +76,16 @@ def dashboard(request: HttpRequest, access: RecordAccess) -> HttpResponse:
     if not access.patient.is_minor:
         bmi = selectors.bmi_latest(access=access, latest=latest_measures)
     events = list(access.timeline().select_related(None).order_by("-occurred_at", "-id")[:5])
+    # Other apps' cards (recent documents…) follow the sections that lead the
+    # clinical summary (allergies, conditions, treatments), before the rest.
+    lead = (
+        [s for s in summaries if s.section in selectors.CLINICAL_ORDER] if clinical else summaries
+    )
     context = _base_context(
         access,
         summaries=[(SECTIONS_BY_KEY[s.section], s) for s in summaries],
+        panels=panels.dashboard_panels(access=access, clinical=clinical),
+        panels_after=len(lead),
         latest_measures=[
             (label, latest_measures.get(kind))
             for kind, label in MeasureKind.choices
@@ -312,6 +320,9 @@ class Chart:
     title: str
     svg: str
     rows: list[tuple[str, str]]
+    # The sources of reference lines, (name, address), and a line said under the chart.
+    sources: list[tuple[str, str]] = field(default_factory=list)
+    note: str = ""
 
 
 CHART_KINDS = [k for k in MeasureKind.values if k != MeasureKind.HEAD_CIRCUMFERENCE]
@@ -359,7 +370,9 @@ def measure_charts(access: RecordAccess, since: dt.datetime | None = None) -> li
         title = str(labels[kind])
         if growth:
             out.append(
-                _growth_chart(kind, title, points, patient.birth_date, spec.unit, spec.decimals)
+                _growth_chart(
+                    kind, title, points, patient.birth_date, patient.sex, spec.unit, spec.decimals
+                )
             )
             continue
         if kind == MeasureKind.HEAD_CIRCUMFERENCE:
@@ -455,19 +468,47 @@ def _years(age: float) -> str:
     }
 
 
+def _whole_years(age: float) -> str:
+    years = round(age)
+    return ngettext("%(n)d an", "%(n)d ans", max(years, 1)) % {"n": years}
+
+
+# The names of the reference lines at their right end.
+def _reference_label(z: int) -> str:
+    return {
+        2: _("+2 ET"),
+        1: _("+1 ET"),
+        0: _("médiane"),
+        -1: _("−1 ET"),
+        -2: _("−2 ET"),
+    }[z]
+
+
 def _growth_chart(
-    kind: str, title: str, points: list[selectors.Point], birth: dt.date, unit: str, decimals: int
+    kind: str,
+    title: str,
+    points: list[selectors.Point],
+    birth: dt.date,
+    sex: str,
+    unit: str,
+    decimals: int,
 ) -> Chart:
     ages = [((timezone.localtime(p.at).date() - birth).days / 365.25) for p in points]
     xy = list(zip(ages, [float(p.value) for p in points], strict=True))
     min_age, max_age = min(ages), max(ages)
-    step = 1 if max_age - min_age <= 6 else 2
-    # Whole years within the measured ages only: a label at age 0 for a child
+    # The ages shown: the measured ones, or half a year around a lone measure so
+    # that the reference lines have a length.
+    low, high = min_age, max_age
+    if high - low < 0.5:
+        low = max(0.0, (low + high) / 2 - 0.25)
+        high = low + 0.5
+    step = 1 if high - low <= 6 else 2
+    # Whole years within the shown ages only: a label at age 0 for a child
     # first measured at 8 would be drawn outside the plot.
-    first_year = math.ceil(min_age)
+    first_year = math.ceil(low)
     x_labels = [
         (float(a), ngettext("%(n)d an", "%(n)d ans", max(a, 1)) % {"n": a})
-        for a in range(first_year, math.floor(max_age) + 1, step)
+        for a in range(first_year, math.floor(high) + 1, step)
     ] or [(min_age, _years(min_age))]
     desc = ngettext(
         "Courbe de croissance : %(kind)s selon l’âge, %(n)d mesure, de %(a0)s à %(a1)s.",
@@ -479,6 +520,47 @@ def _growth_chart(
         "a0": _years(min_age),
         "a1": _years(max_age),
     }
+    reference = growth_reference.reference_curves(sex=sex, kind=kind, age_from=low, age_to=high)
+    references: list[charts.ReferenceLine] = []
+    sources: list[tuple[str, str]] = []
+    if reference is None:
+        span = growth_reference.coverage(kind)
+        note = (
+            _("Pas de courbe de référence à ces âges : celles de l’OMS s’arrêtent à %(end)s.")
+            % {"end": _whole_years(span[1])}
+            if span and max_age > span[1]
+            else _("Pas de courbe de référence pour cette mesure.")
+        )
+        desc += " " + note
+    else:
+        references = [
+            charts.ReferenceLine(
+                label=_reference_label(curve.z),
+                points=curve.points,
+                legend=_("Médiane (OMS)") if curve.z == 0 else _("±1 et ±2 écarts types (ET)"),
+                dashed=curve.z != 0,
+            )
+            for curve in reversed(reference.curves)
+        ]
+        sources = [
+            (growth_reference.source_label(key), growth_reference.SOURCE_URLS[key])
+            for key in reference.sources
+        ]
+        note = _(
+            "Les courbes du carnet de santé (AFPA–CRESS/Inserm–CompuGroup Medical 2018) "
+            "ne sont pas reprises ici."
+        )
+        desc += " " + _("Courbes de référence de l’OMS : médiane, ±1 et ±2 écarts types.")
+        if reference.age_to < high:
+            desc += " " + _(
+                "Elles s’arrêtent à %(end)s, où s’arrêtent les données de référence."
+            ) % {"end": _whole_years(reference.age_to)}
+        z = growth_reference.zscore(sex=sex, kind=kind, age=ages[-1], value=float(points[-1].value))
+        if z is not None:
+            desc += " " + _("Dernière mesure, à %(age)s : %(position)s.") % {
+                "age": _years(ages[-1]),
+                "position": growth_reference.position(z),
+            }
     svg = charts.line_chart(
         chart_id=f"growth-{kind}",
         title=_("%(kind)s selon l’âge") % {"kind": title},
@@ -487,6 +569,7 @@ def _growth_chart(
         x_labels=x_labels,
         unit=unit,
         decimals=decimals,
+        references=references,
     )
     rows = [
         (
@@ -495,4 +578,11 @@ def _growth_chart(
         )
         for a, p in reversed(list(zip(ages, points, strict=True)))
     ][:50]
-    return Chart(kind=kind, title=_("%(kind)s selon l’âge") % {"kind": title}, svg=svg, rows=rows)
+    return Chart(
+        kind=kind,
+        title=_("%(kind)s selon l’âge") % {"kind": title},
+        svg=svg,
+        rows=rows,
+        sources=sources,
+        note=note,
+    )

@@ -21,7 +21,8 @@ PASSWORD = "Un-mot-de-passe-solide-2026"
 
 @pytest.fixture
 def admin_user() -> User:
-    return UserFactory(email="admin@exemple.fr", is_staff=True, is_superuser=True)
+    """An admin of the console (staff, not a technical superuser)."""
+    return UserFactory(email="admin@exemple.fr", is_staff=True)
 
 
 @pytest.fixture
@@ -45,11 +46,20 @@ def test_the_invited_professional_chooses_a_password_and_signs_in_with_two_facto
     client: Client, login: Any, admin_user: User, garnier: Professional
 ) -> None:
     admin = login(Client(), admin_user)
-    page = admin.get(reverse("admin:accounts_professional_invite", args=[garnier.pk]))
-    assert page.status_code == 200
+    found = admin.get(reverse("console-directory:professionals"), {"q": "10100000016"})
+    page = admin.get(reverse("console-directory:professional", args=[garnier.pk]))
+    assert reverse("console-directory:professional", args=[garnier.pk]) in found.content.decode()
+    assert "Inviter à rejoindre le portail" in page.content.decode()
+    refused = admin.post(
+        reverse("console-directory:professional_invite", args=[garnier.pk]), {"email": "x@"}
+    )
+    assert refused.status_code == 400 and "Adresse électronique non valide." in (
+        refused.content.decode()
+    )
+    assert not mail.outbox
 
     sent = admin.post(
-        reverse("admin:accounts_professional_invite", args=[garnier.pk]),
+        reverse("console-directory:professional_invite", args=[garnier.pk]),
         {"email": "Helene.Garnier@exemple.fr"},
     )
 
@@ -73,6 +83,9 @@ def test_the_invited_professional_chooses_a_password_and_signs_in_with_two_facto
     # The link served once.
     again = client.get(link, follow=True)
     assert "n’est plus valable" in again.content.decode()
+    joined = admin.get(reverse("console-directory:professional", args=[garnier.pk]))
+    assert "Oui, en service" in joined.content.decode()
+    assert "Envoyer l’invitation" not in joined.content.decode()
 
 
 def test_an_address_of_another_account_or_a_joined_professional_changes_nothing(
@@ -104,9 +117,14 @@ def test_inviting_again_before_the_link_is_used_moves_the_login_to_the_new_addre
     assert [m.to for m in mail.outbox] == [["faute@exemple.fr"], ["bonne@exemple.fr"]]
 
 
-def test_only_an_admin_invites(garnier: Professional) -> None:
+def test_only_an_admin_invites(garnier: Professional, login: Any) -> None:
     agent = UserFactory(is_support_agent=True)
     with pytest.raises(PermissionDenied):
         professional_invite(by=agent, professional=garnier, email="x@exemple.fr")
+    posted = login(Client(), agent).post(
+        reverse("console-directory:professional_invite", args=[garnier.pk]),
+        {"email": "x@exemple.fr"},
+    )
+    assert posted.status_code == 404
     garnier.refresh_from_db()
-    assert garnier.user is None
+    assert garnier.user is None and not mail.outbox

@@ -35,8 +35,9 @@ from tests.factories import (
 from tests.records.conftest import build_record
 
 # The bounds of tests/records/test_query_counts.py for a professional, plus one:
-# on a share basis the policy also reads which sections are shared.
-PRO_DASHBOARD = 24
+# on a share basis the policy also reads which sections are shared. The
+# dashboard's includes the clinical summary's recent documents (one query).
+PRO_DASHBOARD = 25
 PRO_TIMELINE = 14
 PRO_SECTION = 14
 

@@ -190,6 +190,19 @@ def cohort_import_start(*, by: User, filename: str, content: bytes) -> CohortImp
     return cohort_import
 
 
+def cohort_import_resume(*, import_id: int) -> bool:
+    """Queue again an unfinished import whose message was lost (a worker killed
+    before it committed). Safe twice: a run resumes after its last committed
+    chunk, and a second run of the same import skips what the first did.
+    Returns whether there was anything to resume."""
+    unfinished = CohortImport.objects.filter(
+        pk=import_id, state__in=[CohortImportState.QUEUED, CohortImportState.RUNNING]
+    ).exists()
+    if unfinished:
+        _enqueue(import_id)
+    return unfinished
+
+
 def _enqueue(import_id: int) -> None:
     from consent.optout import tasks
 

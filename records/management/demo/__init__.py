@@ -32,6 +32,7 @@ import datetime as dt
 from records.management.demo.base import ACCOUNTS_BY_KEY, PROFESSIONALS, Seeder
 from records.management.demo.campaign import seed_campaign
 from records.management.demo.chronic import seed_dominique, seed_gerard
+from records.management.demo.console import seed_console
 from records.management.demo.directory import seed_directory
 from records.management.demo.documents import seed_documents
 from records.management.demo.family import seed_moreau_family
@@ -100,6 +101,8 @@ def seed(s: Seeder) -> None:
     s.summary.emergency_example = gerard[0]
     # An opt-out campaign eight weeks old, for the admin's dashboard.
     seed_campaign(s)
+    # A population, a draft campaign and a team of the admins' own, for the console.
+    seed_console(s)
     # Sign-ins of the last weeks and the national figures, for the console.
     seed_figures(s)
 

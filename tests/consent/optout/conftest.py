@@ -21,8 +21,8 @@ def now(time_machine: Any) -> dt.datetime:
 
 @pytest.fixture
 def admin_user(db: None) -> User:
-    """Diane, a superuser: she imports cohorts and runs campaigns from the admin."""
+    """Diane, an admin of the console (staff, not a technical superuser): she
+    imports cohorts and runs campaigns."""
     return UserFactory(
-        email="admin@exemple.fr", first_name="Diane", last_name="Admin", is_staff=True,
-        is_superuser=True,
-    )  # fmt: skip
+        email="admin@exemple.fr", first_name="Diane", last_name="Admin", is_staff=True
+    )

@@ -284,35 +284,138 @@ def test_the_beat_runs_the_opening_hourly(settings: Any) -> None:
 
 @pytest.mark.django_db
 def test_admin_creates_starts_a_campaign_and_downloads_the_letters(client: Any, login: Any) -> None:
+    """In the console: a new campaign is a draft that names how many records it
+    targets; starting it needs the confirmation, and the letters download."""
     from django.urls import reverse
 
-    _created(email="", birth_names="LETTRE")
-    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    _created(email="", birth_names="LETTRE", postcode="75011")
+    _created(email="", postcode="69001")
+    admin_user = UserFactory(is_staff=True)  # an operator, not a technical superuser
     client = login(client, admin_user)
 
     added = client.post(
-        reverse("admin:optout_campaign_add"),
-        {"name": "Test", "postcode_prefixes": "", "delay_days": "42"},
+        reverse("console-optout:campaign_new"),
+        {"name": "  Paris   11e ", "postcode_prefixes": "75, ", "delay_days": "42"},
     )
-    campaign = Campaign.objects.get(name="Test")
+    campaign = Campaign.objects.get()
+    assert added.status_code == 302
+    assert added["Location"] == reverse("console-optout:campaign", args=[campaign.pk])
+    assert (campaign.name, campaign.postcode_prefixes, campaign.state) == (
+        "Paris 11e",
+        "75",
+        "draft",
+    )
+    page = client.get(added["Location"])
+    assert "Ces critères visent aujourd’hui 1 dossier à informer." in page.content.decode()
+
+    unconfirmed = client.post(reverse("console-optout:campaign_start", args=[campaign.pk]), {})
+    assert unconfirmed.status_code == 400
+    assert "Cochez la case pour confirmer le démarrage." in unconfirmed.content.decode()
+    assert Campaign.objects.get().state == "draft" and not LetterBatch.objects.exists()
+
     with TestCase.captureOnCommitCallbacks(execute=True):
         started = client.post(
-            reverse("admin:optout_campaign_changelist"),
-            {"action": "start_campaigns", "_selected_action": [campaign.pk]},
+            reverse("console-optout:campaign_start", args=[campaign.pk]), {"confirm": "on"}
         )
+    again = client.post(
+        reverse("console-optout:campaign_start", args=[campaign.pk]), {"confirm": "on"}
+    )
     batch = LetterBatch.objects.get(campaign=campaign)
-    pdf = client.get(reverse("admin:optout_letterbatch_download", args=[batch.pk, "pdf"]))
-    manifest = client.get(reverse("admin:optout_letterbatch_download", args=[batch.pk, "manifest"]))
+    pdf = client.get(reverse("console-optout:batch_download", args=[batch.pk, "pdf"]))
+    manifest = client.get(reverse("console-optout:batch_download", args=[batch.pk, "manifest"]))
 
-    assert added.status_code == 302 and started.status_code == 302
-    assert Campaign.objects.get().created_by == admin_user
+    assert started.status_code == 302 and Campaign.objects.get().created_by == admin_user
+    assert again.status_code == 400
+    assert "Cette campagne est déjà démarrée" in again.content.decode()
+    assert Notice.objects.filter(campaign=campaign).count() == 1
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     assert b"LETTRE" in manifest.content and "no-store" in pdf["Cache-Control"]
     patient_client = login(type(client)(), UserFactory())
-    denied = patient_client.get(
-        reverse("admin:optout_letterbatch_download", args=[batch.pk, "pdf"])
+    denied = patient_client.get(reverse("console-optout:batch_download", args=[batch.pk, "pdf"]))
+    assert denied.status_code == 404  # nothing served, nothing revealed
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("posted", "field", "message"),
+    [
+        ({"name": " "}, "name", "Donnez un nom à la campagne"),
+        (
+            {"postcode_prefixes": ",".join(["7"] * 100)},
+            "postcode_prefixes",
+            "Trop de codes postaux",
+        ),
+        (
+            {"postcode_prefixes": "75, 9A"},
+            "postcode_prefixes",
+            "« 9A » n’est pas un début de code postal",
+        ),
+        ({"birth_year_from": "1850"}, "birth_year_from", "entre 1900 et"),
+        (
+            {"birth_year_from": "1990", "birth_year_to": "1980"},
+            "birth_year_to",
+            "L’année de fin (1980) précède l’année de début (1990).",
+        ),
+        ({"delay_days": "10"}, "delay_days", "six semaines, le délai légal"),
+        ({"delay_days": "quarante"}, "delay_days", "Indiquez le délai en nombre de jours"),
+    ],
+)
+def test_a_wrong_campaign_is_refused_field_by_field_and_nothing_is_created(
+    client: Any, login: Any, posted: dict[str, str], field: str, message: str
+) -> None:
+    from django.urls import reverse
+
+    client = login(client, UserFactory(is_staff=True))
+    data = {"name": "Test", "postcode_prefixes": "", "delay_days": "42", **posted}
+
+    response = client.post(reverse("console-optout:campaign_new"), data)
+
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors[field])
+    assert not Campaign.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_campaign_that_targets_no_record_cannot_start(client: Any, login: Any) -> None:
+    from django.urls import reverse
+
+    _created(postcode="69001")
+    campaign = _campaign(postcode_prefixes="13")
+    client = login(client, UserFactory(is_staff=True))
+
+    page = client.get(reverse("console-optout:campaign", args=[campaign.pk]))
+    refused = client.post(
+        reverse("console-optout:campaign_start", args=[campaign.pk]), {"confirm": "on"}
     )
-    assert denied.status_code == 302  # to the login page, nothing served
+
+    assert "Ces critères ne visent aucun dossier à informer" in page.content.decode()
+    assert refused.status_code == 400
+    assert "ne vise aucun dossier à informer" in refused.content.decode()
+    assert Campaign.objects.get().state == "draft" and not Notice.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_console_pages_say_nothing_to_whoever_is_not_an_admin(client: Any, login: Any) -> None:
+    """Signed out: the login page, the body of an upload unread. Signed in without
+    the role: 404, for a GET on a POST-only address too (not 405)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from consent.optout.models import CohortImport
+
+    campaign = _campaign()
+    upload = reverse("console-optout:cohort_new")
+    start = reverse("console-optout:campaign_start", args=[campaign.pk])
+    returns = reverse("console-optout:campaign_returns", args=[campaign.pk])
+    anonymous = type(client)(enforce_csrf_checks=True)
+    patient = login(type(client)(), UserFactory())
+
+    posted = anonymous.post(upload, {"file": SimpleUploadedFile("a.csv", b"x" * 4096)})
+    assert posted.status_code == 302 and posted["Location"].startswith(reverse("accounts:login"))
+    assert anonymous.get(start).status_code == 302
+    assert [patient.get(url).status_code for url in (upload, start, returns)] == [404] * 3
+    assert patient.post(start, {"confirm": "on"}).status_code == 404
+    assert not CohortImport.objects.exists() and Campaign.objects.get().state == "draft"
 
 
 @pytest.mark.django_db
@@ -389,12 +492,12 @@ def test_letter_files_are_deleted_after_their_retention_and_counts_kept(
     assert (batch.pdf_blob, batch.manifest_blob) == ("", "")
     left = {p.name for p in (tmp_path / "media").rglob("*") if p.is_file()}
     assert not names & left
-    admin = UserFactory(is_staff=True, is_superuser=True)
-    login(client, admin)
-    download = reverse("admin:optout_letterbatch_download", args=[batch.pk, "pdf"])
+    login(client, UserFactory(is_staff=True))
+    download = reverse("console-optout:batch_download", args=[batch.pk, "pdf"])
     assert client.get(download).status_code == 404
-    listing = client.get(reverse("admin:optout_letterbatch_changelist"))
-    assert "durée de conservation écoulée" in listing.content.decode()
+    page = client.get(reverse("console-optout:campaign", args=[batch.campaign_id]))
+    assert "durée de conservation écoulée" in page.content.decode()
+    assert download not in page.content.decode()
 
 
 def test_the_beat_purges_letter_files_daily(settings: Any) -> None:

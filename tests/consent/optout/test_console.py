@@ -76,7 +76,15 @@ def test_a_page_outside_the_role_answers_404_with_the_roles_home_a_click_away(
 
 def test_an_admin_sees_the_campaign_pages_not_the_callers_tool(operator: Client) -> None:
     page = operator.get(CONSOLE)
-    assert _menu(page) == ["Campagnes d’information", "Chiffres nationaux"]
+    assert _menu(page) == [
+        "Populations importées",
+        "Campagnes d’information",
+        "Quarantaine des dépôts",
+        "Professionnels",
+        "Structures et membres",
+        "Imports de l’annuaire national",
+        "Chiffres nationaux",
+    ]
     assert operator.get(CALLER).status_code == 404
 
 

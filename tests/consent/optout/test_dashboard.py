@@ -14,7 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core import mail
 from django.test import Client, TestCase
 from django.urls import reverse
@@ -178,7 +177,6 @@ def _admin(login: Login, client: Client) -> Client:
             first_name="Nadia",
             last_name="Admin",
             is_staff=True,
-            is_superuser=True,
         ),
     )
 
@@ -304,7 +302,7 @@ def test_charts_are_accessible_svg_without_script(time_machine: Any) -> None:
     assert answers.count("<rect") == 1 + 7 * 3 + 3  # ground, three bars a week, legend
 
 
-# --- Admin pages -------------------------------------------------------------------------------
+# --- Console pages ------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -314,21 +312,21 @@ def test_admin_reads_the_dashboards_with_no_personal_data(
     story = _story(time_machine)
     client = _admin(login, client)
 
-    overall = client.get(reverse("admin:optout_campaign_dashboard"))
-    paris = client.get(reverse("admin:optout_campaign_dashboard_one", args=[story.paris.pk]))
+    overall = client.get(reverse("console-optout:campaigns"))
+    paris = client.get(reverse("console-optout:campaign", args=[story.paris.pk]))
 
-    assertContains(overall, "Tableau de bord des campagnes")
+    assertContains(overall, "Campagnes d’information")
     assertContains(overall, "Paris 2026")
     assertContains(overall, "Lyon 2026")
-    assertContains(paris, "Tableau de bord : Paris 2026")
+    assertContains(paris, "<h1>Paris 2026</h1>", html=True)
     assertContains(paris, 'role="img"', count=2)
     assertContains(paris, "dont courriers revenus (NPAI)")
     assertContains(paris, "(33,3 %)")
     assertContains(paris, '<th scope="row">13/04/2026</th>')
-    assertContains(paris, reverse("admin:optout_campaign_bounces", args=[story.paris.pk]))
+    assertContains(paris, reverse("console-optout:campaign_returns", args=[story.paris.pk]))
+    assertNotContains(paris, reverse("console-optout:campaign_start", args=[story.paris.pk]))
     for page in (overall, paris):
         html = page.content.decode()
-        assert "<script" not in html.split('id="content-main"')[1]
         for person in story.people:
             assert person.nir not in html and person.birth_names not in html
             assert person.email not in html or not person.email
@@ -336,23 +334,25 @@ def test_admin_reads_the_dashboards_with_no_personal_data(
 
 
 @pytest.mark.django_db
-def test_dashboard_is_linked_from_the_campaign_pages_and_the_app_index(
+def test_a_draft_offers_its_start_and_no_returns_and_the_technical_admin_links_to_it(
     client: Client, login: Login
 ) -> None:
     campaign = _campaign("Paris 2026")
-    client = _admin(login, client)
-    url = reverse("admin:optout_campaign_dashboard_one", args=[campaign.pk])
+    PatientFactory(record_state=RecordState.CREATED)
+    url = reverse("console-optout:campaign", args=[campaign.pk])
 
-    change = client.get(reverse("admin:optout_campaign_change", args=[campaign.pk]))
-    listing = client.get(reverse("admin:optout_campaign_changelist"))
-    app = client.get(reverse("admin:app_list", args=["optout"]))
+    page = _admin(login, client).get(url)
+    technical = login(
+        Client(), UserFactory(email="tech@exemple.fr", is_staff=True, is_superuser=True)
+    )
+    listing = technical.get(reverse("admin:optout_campaign_changelist"))
+    change = technical.get(reverse("admin:optout_campaign_change", args=[campaign.pk]))
 
-    assertContains(change, url)
-    # A draft has sent nothing: no returns to import yet.
-    assertNotContains(change, reverse("admin:optout_campaign_bounces", args=[campaign.pk]))
+    assertContains(page, reverse("console-optout:campaign_start", args=[campaign.pk]))
+    assertNotContains(page, reverse("console-optout:campaign_returns", args=[campaign.pk]))
     assertContains(listing, url)
-    assertContains(listing, reverse("admin:optout_campaign_dashboard"))
-    assertContains(app, reverse("admin:optout_campaign_dashboard"))
+    assertContains(change, url)
+    assertNotContains(change, 'name="_save"')  # read-only: changes go through the console
 
 
 @pytest.mark.django_db
@@ -362,59 +362,40 @@ def test_dashboard_page_costs_a_bounded_number_of_queries(
     story = _story(time_machine)
     client = _admin(login, client)
     urls = [
-        reverse("admin:optout_campaign_dashboard"),
-        reverse("admin:optout_campaign_dashboard_one", args=[story.paris.pk]),
-        reverse("admin:optout_campaign_dashboard_csv"),
+        reverse("console-optout:campaigns"),
+        reverse("console-optout:campaign", args=[story.paris.pk]),
+        reverse("console-optout:campaigns_csv"),
     ]
     client.get(urls[0])  # session and device lookups warmed up alike for each page
 
     for url in urls:
-        # 8 for the session, the user and the site-wide context; 5 for the figures.
-        with django_assert_max_num_queries(14):
+        # The session, the user and the site-wide context; the figures; the
+        # campaign's criteria and letter batches.
+        with django_assert_max_num_queries(16):
             assert client.get(url).status_code == 200
-
-
-@pytest.mark.django_db
-def test_support_agent_with_the_view_permission_reads_the_dashboard(
-    client: Client, login: Login
-) -> None:
-    campaign = _campaign("Paris 2026")
-    agent = UserFactory(is_staff=True, is_support_agent=True)
-    agent.user_permissions.add(Permission.objects.get(codename="view_campaign"))
-    client = login(client, agent)
-
-    page = client.get(reverse("admin:optout_campaign_dashboard_one", args=[campaign.pk]))
-    export = client.get(reverse("admin:optout_campaign_dashboard_csv"))
-    bounces = client.get(reverse("admin:optout_campaign_bounces", args=[campaign.pk]))
-
-    assert page.status_code == 200 and export.status_code == 200
-    assertNotContains(page, reverse("admin:optout_campaign_bounces", args=[campaign.pk]))
-    assert bounces.status_code == 403  # reading is not changing
 
 
 @pytest.mark.django_db
 def test_others_cannot_reach_the_dashboard(client: Client, login: Login) -> None:
     campaign = _campaign("Paris 2026")
     urls = [
-        reverse("admin:optout_campaign_dashboard"),
-        reverse("admin:optout_campaign_dashboard_one", args=[campaign.pk]),
-        reverse("admin:optout_campaign_dashboard_csv"),
+        reverse("console-optout:campaigns"),
+        reverse("console-optout:campaign", args=[campaign.pk]),
+        reverse("console-optout:campaigns_csv"),
     ]
     patient = PatientFactory(user=UserFactory(email="patiente@exemple.fr"))
     assert patient.user is not None
-    clerk = UserFactory(email="clerk@exemple.fr", is_staff=True)  # staff, no permission
+    agent = UserFactory(email="nadia@exemple.fr", is_support_agent=True)
 
     anonymous = [Client().get(url) for url in urls]
     as_patient = [login(Client(), patient.user).get(url) for url in urls]
-    as_clerk = [login(Client(), clerk).get(url) for url in urls]
+    as_agent = [login(Client(), agent).get(url) for url in urls]
 
-    assert [r.status_code for r in anonymous + as_patient] == [302] * 6
-    assert all("/admin/login/" in r["Location"] for r in anonymous + as_patient)
-    assert [r.status_code for r in as_clerk] == [403] * 3
+    assert [r.status_code for r in anonymous] == [302] * 3
+    assert all(r["Location"].startswith(reverse("accounts:login")) for r in anonymous)
+    assert [r.status_code for r in as_patient + as_agent] == [404] * 6
     admin = _admin(login, client)
-    assert (
-        admin.get(reverse("admin:optout_campaign_dashboard_one", args=[999999])).status_code == 404
-    )
+    assert admin.get(reverse("console-optout:campaign", args=[999999])).status_code == 404
 
 
 # --- CSV export --------------------------------------------------------------------------------
@@ -427,7 +408,7 @@ def test_csv_export_opens_in_french_excel_one_row_per_campaign_and_a_total(
     story = _story(time_machine)
     client = _admin(login, client)
 
-    response = client.get(reverse("admin:optout_campaign_dashboard_csv"))
+    response = client.get(reverse("console-optout:campaigns_csv"))
 
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response["Content-Disposition"]

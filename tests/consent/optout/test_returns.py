@@ -13,7 +13,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -522,7 +521,7 @@ def test_a_file_too_big_or_too_long_is_refused_whole(story: Story, monkeypatch: 
     assert _states() == states
 
 
-# --- Admin page --------------------------------------------------------------------------------
+# --- Console page --------------------------------------------------------------------------------
 
 
 def _admin(login: Login, client: Client) -> Client:
@@ -532,7 +531,6 @@ def _admin(login: Login, client: Client) -> Client:
             email="nadia.admin@exemple.fr",
             first_name="Nadia",
             is_staff=True,
-            is_superuser=True,
         ),
     )
 
@@ -541,7 +539,7 @@ def test_admin_imports_a_file_and_reads_the_report(
     story: Story, client: Client, login: Login
 ) -> None:
     client = _admin(login, client)
-    url = reverse("admin:optout_campaign_bounces", args=[story.paris.pk])
+    url = reverse("console-optout:campaign_returns", args=[story.paris.pk])
     content = _valid_file(story) + b"courriel;C0-0000001;;\r\n"
 
     page = client.get(url)
@@ -553,8 +551,10 @@ def test_admin_imports_a_file_and_reads_the_report(
     assertContains(first, "Lignes appliquées : 3.")
     assertContains(first, "Courriers revenus (NPAI) : 1.")
     assertContains(first, "Référence inconnue : C0-0000001.")
-    assertContains(first, '<th scope="row">5</th>', html=False)
-    assertContains(first, reverse("admin:optout_letterbatch_changelist"))
+    assertContains(first, '<th scope="row" class="num">5</th>', html=False)
+    assertContains(
+        first, reverse("console-optout:campaign", args=[story.paris.pk]) + "#batches-title"
+    )
     assertNotContains(first, "déjà été importé")
     assertContains(again, "Lignes appliquées : 0.")
     assertContains(again, "(dont 3 déjà importées auparavant)")
@@ -569,7 +569,7 @@ def test_reimporting_a_fully_applied_file_says_it_was_already_imported(
     story: Story, client: Client, login: Login
 ) -> None:
     client = _admin(login, client)
-    url = reverse("admin:optout_campaign_bounces", args=[story.paris.pk])
+    url = reverse("console-optout:campaign_returns", args=[story.paris.pk])
     content = _valid_file(story)
     client.post(url, {"file": SimpleUploadedFile("r.csv", content, "text/csv")})
 
@@ -582,7 +582,7 @@ def test_admin_upload_of_a_refused_file_shows_why_and_changes_nothing(
     story: Story, client: Client, login: Login, monkeypatch: Any
 ) -> None:
     client = _admin(login, client)
-    url = reverse("admin:optout_campaign_bounces", args=[story.paris.pk])
+    url = reverse("console-optout:campaign_returns", args=[story.paris.pk])
     states = _states()
     missing = _csv([("C1-0000001", "NPAI")], header=("reference", "motif"))
     monkeypatch.setattr(bounce_services, "MAX_BYTES", 1024)
@@ -596,30 +596,27 @@ def test_admin_upload_of_a_refused_file_shows_why_and_changes_nothing(
     assert _states() == states
 
 
-def test_only_those_who_may_change_campaigns_import_returns(
-    story: Story, client: Client, login: Login
-) -> None:
-    url = reverse("admin:optout_campaign_bounces", args=[story.paris.pk])
+def test_only_the_console_admins_import_returns(story: Story, client: Client, login: Login) -> None:
+    url = reverse("console-optout:campaign_returns", args=[story.paris.pk])
     states = _states()
     patient = PatientFactory(user=UserFactory(email="patiente@exemple.fr"))
     assert patient.user is not None
-    reader = UserFactory(email="lecteur@exemple.fr", is_staff=True)
-    reader.user_permissions.add(Permission.objects.get(codename="view_campaign"))
+    agent = UserFactory(email="nadia@exemple.fr", is_support_agent=True)
 
     def post(as_client: Client) -> Any:
         upload = SimpleUploadedFile("r.csv", _valid_file(story), "text/csv")
         return as_client.post(url, {"file": upload})
 
-    assert post(Client()).status_code == 302
-    assert post(login(Client(), patient.user)).status_code == 302
-    assert post(login(Client(), reader)).status_code == 403
+    assert post(Client()).status_code == 302  # to the login page
+    assert post(login(Client(), patient.user)).status_code == 404
+    assert post(login(Client(), agent)).status_code == 404
     assert _states() == states
 
 
 def test_a_draft_campaign_has_no_returns_to_import(db: None, client: Client, login: Login) -> None:
     draft = CampaignFactory(name="Brouillon")
     client = _admin(login, client)
-    url = reverse("admin:optout_campaign_bounces", args=[draft.pk])
+    url = reverse("console-optout:campaign_returns", args=[draft.pk])
 
     page = client.get(url)
     posted = client.post(
@@ -628,4 +625,4 @@ def test_a_draft_campaign_has_no_returns_to_import(db: None, client: Client, log
 
     assertContains(page, "n’a pas encore été démarrée")
     assertNotContains(posted, "Compte rendu")
-    assert client.get(reverse("admin:optout_campaign_bounces", args=[999999])).status_code == 404
+    assert client.get(reverse("console-optout:campaign_returns", args=[999999])).status_code == 404
