@@ -4,7 +4,7 @@ The lists and change pages show nothing of the care: ids, states, sizes, file
 types (kind and MIME, never the clinical document type), dates. No title,
 file name, author, patient or text, and no search but by id. The quarantine's
 review (a stated reason, logged, then release or discard) is in the console:
-:mod:`documents.console_views`.
+:mod:`documents.views.console`.
 """
 
 from __future__ import annotations

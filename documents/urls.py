@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.http import HttpResponse
 from django.urls import URLPattern, path
 
-from documents import console_views
+from documents.views import console as console_views
 from documents.views.spaces import CARER_VIEWS, PATIENT_VIEWS, PRO_VIEWS
 
 ROUTES = {

@@ -1,7 +1,7 @@
 """The technical admin of the opt-out activation (superusers only): cohort
 imports, campaigns and letter batches, read-only.
 
-Operators work in the console (:mod:`consent.optout.console_views`): importing
+Operators work in the console (:mod:`consent.optout.views.console`): importing
 a population, creating and starting a campaign, following it, downloading its
 letters and importing its returns. Each row here links to its console page.
 Only counts, masked NIRs and delivery metadata appear, never health content.

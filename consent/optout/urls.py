@@ -1,7 +1,8 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from consent.optout import console_views, views
+from consent.optout.views import console as console_views
+from consent.optout.views import notices as views
 
 # Mounted at the site's root: the addresses printed on the letters stay short.
 urlpatterns = [

@@ -45,7 +45,7 @@ from consent.models import AccessAction, AccessLog
 from consent.policy import RecordAccess
 from messpace.accounts.models import Professional, User
 from messpace.directory.selectors import SearchResults, chosen_results, directory_search
-from messpace.directory.views import results_context, search_throttled, throttled_results
+from messpace.directory.views.search import results_context, search_throttled, throttled_results
 from messpace.forms import apply_errors
 from messpace.grammar import of_name
 from records.sections import SECTIONS, SECTIONS_BY_SLUG

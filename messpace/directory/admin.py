@@ -1,6 +1,6 @@
 """The technical admin of the directory (superusers): its imports and structures,
 read-only. Admins import the extract and manage structures and members in the
-console (:mod:`messpace.directory.console_views`). Public data only."""
+console (:mod:`messpace.directory.views.console`). Public data only."""
 
 from __future__ import annotations
 

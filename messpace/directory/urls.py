@@ -1,6 +1,7 @@
 from django.urls import path
 
-from messpace.directory import console_views, views
+from messpace.directory.views import console as console_views
+from messpace.directory.views import search as views
 
 app_name = "directory"
 

@@ -17,7 +17,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from consent.models import Block, DesignatedGP, Share
 from messpace.accounts.models import Professional
-from messpace.directory import views
+from messpace.directory.views import search as views
 from records.models import Patient
 from tests.directory.conftest import Importer
 

@@ -11,7 +11,7 @@
   agent's name.
 
 The admins' console pages (cohorts, campaigns, returns, letter batches) are in
-:mod:`consent.optout.console_views`.
+:mod:`consent.optout.views.console`.
 """
 
 from __future__ import annotations
