@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from consent.optout import urls as optout_urls
 from documents import urls as documents_urls
+from messaging import urls as messaging_urls
 from messpace import views
 from messpace.directory import urls as directory_urls
 from records import urls as records_urls
@@ -28,6 +29,8 @@ urlpatterns = [
     path("console/chiffres/", include("messpace.statistics.urls")),
     path("espace/confidentialite/", include("consent.urls")),
     path("espace/documents/", include(documents_urls.patient_patterns)),
+    path("espace/messages/", include(messaging_urls.patient_patterns)),
+    path("pro/messages/", include(messaging_urls.pro_patterns)),
     path("espace/", include((records_urls.patient_patterns, "records"))),
     path("pro/patients/<int:patient_id>/documents/", include(documents_urls.pro_patterns)),
     path("pro/patients/", include((records_urls.professional_patterns, "pro"))),

@@ -138,6 +138,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "messpace.context_processors.site",
                 "messpace.console.context_processors.console",
+                "messaging.context_processors.messaging",
             ],
             # The core's libraries: messpace is not an installed app, so not discovered.
             "libraries": {
@@ -518,6 +519,9 @@ else:
 # =============================================================================
 # Lines of an import of the national directory's extract per transaction.
 MESSPACE_DIRECTORY_CHUNK_ROWS = env_int("MESSPACE_DIRECTORY_CHUNK_ROWS", 5000, minimum=1)
+# Messaging: threads a professional opens, messages anyone posts, per hour.
+MESSPACE_THREADS_PER_HOUR = env_int("MESSPACE_THREADS_PER_HOUR", 60, minimum=1)
+MESSPACE_MESSAGES_PER_HOUR = env_int("MESSPACE_MESSAGES_PER_HOUR", 120, minimum=1)
 # The largest extract the console takes (the national one weighs about 600 MB).
 MESSPACE_DIRECTORY_MAX_BYTES = env_int(
     "MESSPACE_DIRECTORY_MAX_BYTES", 2 * 1024 * 1024 * 1024, minimum=1024

@@ -32,6 +32,7 @@ from consent.models import (
 )
 from consent.optout.models import CohortMember, GuardianToInform, Notice, NoticeDelivery
 from documents.models import Document, Upload
+from messaging.models import Thread
 from messpace.accounts.models import User
 from messpace.blobs import blobs_delete_after_erasure
 from records.lifecycle.models import (
@@ -63,6 +64,9 @@ ERASED_MODELS: tuple[type[models.Model], ...] = (
     *SECTION_MODELS.values(),
     Document,
     Upload,
+    # Their messages and read states go with them (cascade); contents live in
+    # the rows, sealed, so no blob stays behind.
+    Thread,
     CareRelationship,
     DesignatedGP,
     Share,

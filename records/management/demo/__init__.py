@@ -37,6 +37,7 @@ from records.management.demo.directory import seed_directory
 from records.management.demo.documents import seed_documents
 from records.management.demo.family import seed_moreau_family
 from records.management.demo.figures import seed_figures
+from records.management.demo.messages import seed_messages
 from records.management.demo.patientele import seed_patientele
 from records.models import Habit, HabitKind, ItemKind
 
@@ -98,6 +99,8 @@ def seed(s: Seeder) -> None:
         s.hide(gerard[0], alcohol)
     # Documents through the real deposit and ingestion (deduplicated on a second run).
     seed_documents(s, dominique[0], gerard[0])
+    # A conversation with his GP (her last message unread), a note from the pharmacy.
+    seed_messages(s, gerard[0])
     s.summary.emergency_example = gerard[0]
     # An opt-out campaign eight weeks old, for the admin's dashboard.
     seed_campaign(s)

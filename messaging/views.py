@@ -1,0 +1,160 @@
+"""The messaging pages: the patient side (``/espace/messages/``: the record's
+threads, a thread and its reply) and the professional side (``/pro/messages/``:
+the inbox across patients, a thread; starting one from a patient's record).
+
+There is no page for a patient to start a thread: only professionals start
+them. Every read by someone other than the patient is logged with its basis.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from consent.access import patient_access, professional_access, professional_required
+from consent.models import AccessAction
+from consent.policy import RecordAccess
+from messaging import selectors, services
+from messaging.forms import ReplyForm, ThreadStartForm
+from messaging.models import Thread
+from messpace.accounts.models import User
+from messpace.forms import apply_errors
+from messpace.throttle import throttle_hit
+
+THREADS_PER_PAGE = 25
+
+
+def _throttled(user: User, scope: str, limit: int) -> bool:
+    return throttle_hit(scope=scope, key=str(user.pk), limit=limit, window_seconds=3600)
+
+
+def _thread_page(
+    request: HttpRequest,
+    access: RecordAccess,
+    thread: Thread,
+    form: ReplyForm,
+    *,
+    template: str,
+    status: int = 200,
+) -> HttpResponse:
+    access.log(action=AccessAction.READ, what="thread", object_id=thread.pk)
+    services.thread_read_mark(thread=thread, user_id=access.actor.pk)
+    return render(
+        request,
+        template,
+        {
+            "access": access,
+            "patient": access.patient,
+            "thread": thread,
+            "subject": selectors.subject(thread),
+            "thread_messages": selectors.thread_messages(thread),
+            "form": form,
+        },
+        status=status,
+    )
+
+
+def _reply(
+    request: HttpRequest, access: RecordAccess, thread: Thread, *, template: str
+) -> HttpResponse:
+    form = ReplyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if _throttled(access.actor, "message-post", settings.MESSPACE_MESSAGES_PER_HOUR):
+            form.add_error(None, _("Trop de messages en peu de temps : réessayez dans une heure."))
+        else:
+            try:
+                services.message_post(access=access, thread=thread, body=form.cleaned_data["body"])
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                flash.success(request, _("Message envoyé."))
+                return redirect(request.path)
+        return _thread_page(request, access, thread, form, template=template, status=400)
+    return _thread_page(request, access, thread, form, template=template)
+
+
+# --- Patient side ---
+
+
+@login_required
+def patient_inbox(request: HttpRequest) -> HttpResponse:
+    access = patient_access(request)
+    access.log(action=AccessAction.READ, what="threads")
+    page = Paginator(selectors.patient_threads(access=access), THREADS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "messaging/inbox.html",
+        {
+            "access": access,
+            "patient": access.patient,
+            "page": page,
+            "rows": selectors.subjects(list(page)),
+        },
+    )
+
+
+@login_required
+def patient_thread(request: HttpRequest, thread_id: int) -> HttpResponse:
+    access = patient_access(request)
+    thread = selectors.patient_thread(access=access, thread_id=thread_id)
+    return _reply(request, access, thread, template="messaging/thread.html")
+
+
+# --- Professional side ---
+
+
+@professional_required
+def professional_inbox(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    page = Paginator(selectors.professional_threads(user), THREADS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request, "messaging/pro_inbox.html", {"page": page, "rows": selectors.subjects(list(page))}
+    )
+
+
+@professional_required
+def professional_thread(request: HttpRequest, thread_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    thread = selectors.professional_thread(user, thread_id)
+    access = professional_access(request, thread.patient_id)
+    return _reply(request, access, thread, template="messaging/pro_thread.html")
+
+
+@professional_required
+def thread_start(request: HttpRequest, patient_id: int) -> HttpResponse:
+    access = professional_access(request, patient_id)
+    form = ThreadStartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if _throttled(access.actor, "thread-start", settings.MESSPACE_THREADS_PER_HOUR):
+            form.add_error(
+                None,
+                _("Trop de conversations ouvertes en peu de temps : réessayez dans une heure."),
+            )
+        else:
+            try:
+                thread = services.thread_start(
+                    access=access,
+                    subject=form.cleaned_data["subject"],
+                    body=form.cleaned_data["body"],
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                flash.success(request, _("Message envoyé au patient."))
+                return redirect("pro_messaging:thread", thread_id=thread.pk)
+    return render(
+        request,
+        "messaging/start.html",
+        {"access": access, "patient": access.patient, "form": form},
+        status=400 if form.errors else 200,
+    )
