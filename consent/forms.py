@@ -40,6 +40,9 @@ PAGE_LABELS: dict[str, Any] = {
     "deletion": _("Demande de suppression du dossier"),
     "care_relationship": _("Déclaration d’une relation de soins"),
     "upload": _("Dépôt de document"),
+    "threads": _("Messagerie"),
+    "thread": _("Conversation de la messagerie"),
+    "message": _("Message de la messagerie"),
 }
 EMERGENCY_PREFIX = "emergency:"
 

@@ -5,21 +5,18 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from messaging.models import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH
 from messpace.forms import MesspaceForm
 
 
 class ThreadStartForm(MesspaceForm):
     subject = forms.CharField(
         label=_("Objet"),
-        max_length=SUBJECT_MAX_LENGTH + 50,
         help_text=_("Il apparaît dans la messagerie du patient, jamais dans un courriel."),
         error_messages={"required": _("Indiquez l’objet du message.")},
     )
     body = forms.CharField(
         label=_("Message"),
         widget=forms.Textarea(attrs={"rows": 8}),
-        max_length=BODY_MAX_LENGTH + 500,
         help_text=_("Texte simple, %(max)s caractères au plus.") % {"max": "5 000"},
         error_messages={"required": _("Écrivez votre message.")},
     )
@@ -29,7 +26,6 @@ class ReplyForm(MesspaceForm):
     body = forms.CharField(
         label=_("Votre réponse"),
         widget=forms.Textarea(attrs={"rows": 6}),
-        max_length=BODY_MAX_LENGTH + 500,
         help_text=_("Texte simple, %(max)s caractères au plus.") % {"max": "5 000"},
         error_messages={"required": _("Écrivez votre message.")},
     )

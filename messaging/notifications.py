@@ -3,20 +3,23 @@ nothing else (no subject, no body, no specialty, not even who wrote).
 
 Safe to run twice (the message is claimed first). A message its recipient read
 before the notice left gets none, and a burst of messages to one person gives
-one email per ``NOTICE_GROUPING_SECONDS``: the later ones are dropped, since
-the first already says that messages wait.
+one email per ``NOTICE_GROUPING_SECONDS``: the later ones are dropped while the
+first is still unanswered (nothing read since), since it already says that
+messages wait; once the person has read, the next message is notified.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from messaging.models import AuthorSide, Message, ThreadRead
 from messpace.mail import notice_email
-from messpace.throttle import throttle_hit
 from records.lifecycle.models import RecordState
 
 NOTICE_GROUPING_SECONDS = 15 * 60
@@ -62,14 +65,29 @@ def message_notify(*, message_id: int) -> bool:
             ).exists()
         ):
             return False  # read before the notice left
-        if throttle_hit(
-            scope="message-notice",
-            key=email.lower(),
-            limit=1,
-            window_seconds=NOTICE_GROUPING_SECONDS,
-        ):
-            return False  # one sent a moment ago says it already
+        if _grouped(email, user_id):
+            return False  # the notice sent a moment ago, still unread, says it already
         context = {"site_name": settings.MESSPACE_SITE_NAME, "link": link}
-        # A failed send raises and rolls the claim back, for the retry.
+        # A failed send raises and rolls the claim back, for the retry; the
+        # grouping window starts only once a notice has really left.
         notice_email("message_received", context, email).send()
+        cache.set(_sent_key(email), timezone.now().isoformat(), timeout=NOTICE_GROUPING_SECONDS)
     return True
+
+
+def _sent_key(email: str) -> str:
+    return f"message-notice-sent:{email.lower()}"
+
+
+def _grouped(email: str, user_id: int | None) -> bool:
+    """A notice left for this address less than ``NOTICE_GROUPING_SECONDS`` ago and
+    its recipient has read nothing since: that notice covers this message too."""
+    last = cache.get(_sent_key(email))
+    if last is None:
+        return False
+    sent_at = dt.datetime.fromisoformat(last)
+    if timezone.now() - sent_at >= dt.timedelta(seconds=NOTICE_GROUPING_SECONDS):
+        return False
+    if user_id is None:
+        return True
+    return not ThreadRead.objects.filter(user_id=user_id, read_at__gte=sent_at).exists()

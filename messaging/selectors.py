@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from consent.models import Block
 from consent.policy import RecordAccess, professional_patients
 from messaging.models import AuthorSide, Message, Thread, ThreadRead
 from messpace import vault
@@ -39,7 +40,7 @@ def _with_unread(threads: QuerySet[Thread], *, user_id: int, other_side: str) ->
 
 def patient_threads(*, access: RecordAccess) -> QuerySet[Thread]:
     """The record's threads, newest first, each with ``unread`` for this person."""
-    threads = Thread.objects.filter(patient=access.patient).select_related("professional")
+    threads = Thread.objects.filter(patient=access.patient).select_related("professional__user")
     return _with_unread(
         threads, user_id=access.actor.pk, other_side=AuthorSide.PROFESSIONAL
     ).order_by("-last_message_at", "-pk")
@@ -56,10 +57,16 @@ def professional_threads(user: User) -> QuerySet[Thread]:
     """This professional's threads with the patients they may still open."""
     if not user.is_authenticated or not user.is_professional:
         return Thread.objects.none()
-    threads = Thread.objects.filter(
-        professional=user.professional,
-        patient__in=professional_patients(user).values("pk"),
-    ).select_related("patient")
+    professional = user.professional
+    # A block ends the threads, emergency access notwithstanding.
+    threads = (
+        Thread.objects.filter(
+            professional=professional,
+            patient__in=professional_patients(user).values("pk"),
+        )
+        .exclude(patient__in=Block.objects.filter(professional=professional).values("patient_id"))
+        .select_related("patient")
+    )
     return _with_unread(threads, user_id=user.pk, other_side=AuthorSide.PATIENT).order_by(
         "-last_message_at", "-pk"
     )
@@ -70,6 +77,32 @@ def professional_thread(user: User, thread_id: int) -> Thread:
     if thread is None:
         raise Http404
     return thread
+
+
+def professional_may_write(access: RecordAccess) -> bool:
+    """A professional's access allows messaging: it may write, and the patient has
+    not blocked them (emergency access opens the record, not the conversation)."""
+    return (
+        access.role == "professional"
+        and access.can_write
+        and not Block.objects.filter(
+            patient=access.patient, professional=access.actor.professional
+        ).exists()
+    )
+
+
+def patient_may_reply(thread: Thread) -> bool:
+    """The professional side can still read the thread: no block, and a basis for
+    the record (a reply they could never read is refused rather than lost)."""
+    user = thread.professional.user
+    if user is None:
+        return False
+    return (
+        professional_patients(user).filter(pk=thread.patient_id).exists()
+        and not Block.objects.filter(
+            patient_id=thread.patient_id, professional_id=thread.professional_id
+        ).exists()
+    )
 
 
 def unread_count(user: User) -> int:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consent.models import AccessAction
+from messaging import selectors
 from messaging.models import (
     BODY_MAX_LENGTH,
     SUBJECT_MAX_LENGTH,
@@ -95,7 +96,7 @@ def thread_start(*, access: RecordAccess, subject: str, body: str) -> Thread:
     empty or too long subject or body. Nothing is written when it refuses.
     The thread is read by its author at once; the opening is logged.
     """
-    if access.role != "professional" or not access.can_write:
+    if not selectors.professional_may_write(access):
         raise PermissionDenied
     subject, body = _clean_subject(subject), _clean_body(body)
     user = access.actor
@@ -128,11 +129,20 @@ def message_post(*, access: RecordAccess, thread: Thread, body: str) -> Message:
     if thread.patient_id != access.patient.pk:
         raise PermissionDenied
     if access.role == "professional":
-        if thread.professional_id != access.actor.professional.pk or not access.can_write:
+        if thread.professional_id != access.actor.professional.pk:
+            raise PermissionDenied
+        if not selectors.professional_may_write(access):
             raise PermissionDenied
         side = AuthorSide.PROFESSIONAL
     elif access.role in {"patient", "guardian"}:
         side = AuthorSide.PATIENT
+        if not selectors.patient_may_reply(thread):
+            raise ValidationError(
+                _(
+                    "Ce professionnel n’a plus accès à votre dossier : il ne pourrait pas lire "
+                    "votre réponse. Votre message n’a pas été envoyé."
+                )
+            )
     else:
         raise PermissionDenied
     body = _clean_body(body)

@@ -13,7 +13,7 @@ from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -22,12 +22,22 @@ from consent.models import AccessAction
 from consent.policy import RecordAccess
 from messaging import selectors, services
 from messaging.forms import ReplyForm, ThreadStartForm
-from messaging.models import Thread
+from messaging.models import Thread, ThreadState
 from messpace.accounts.models import User
 from messpace.forms import apply_errors
 from messpace.throttle import throttle_hit
+from records.sections import SECTIONS
 
 THREADS_PER_PAGE = 25
+
+
+def _record_context(access: RecordAccess) -> dict[str, object]:
+    """What the record's header and side menu need."""
+    return {
+        "access": access,
+        "patient": access.patient,
+        "sections": [s for s in SECTIONS if access.sees_section(s.key)],
+    }
 
 
 def _throttled(user: User, scope: str, limit: int) -> bool:
@@ -45,12 +55,15 @@ def _thread_page(
 ) -> HttpResponse:
     access.log(action=AccessAction.READ, what="thread", object_id=thread.pk)
     services.thread_read_mark(thread=thread, user_id=access.actor.pk)
+    may_reply = thread.state == ThreadState.OPEN and (
+        access.role == "professional" or selectors.patient_may_reply(thread)
+    )
     return render(
         request,
         template,
         {
-            "access": access,
-            "patient": access.patient,
+            **_record_context(access),
+            "may_reply": may_reply,
             "thread": thread,
             "subject": selectors.subject(thread),
             "thread_messages": selectors.thread_messages(thread),
@@ -93,8 +106,7 @@ def patient_inbox(request: HttpRequest) -> HttpResponse:
         request,
         "messaging/inbox.html",
         {
-            "access": access,
-            "patient": access.patient,
+            **_record_context(access),
             "page": page,
             "rows": selectors.subjects(list(page)),
         },
@@ -127,12 +139,16 @@ def professional_thread(request: HttpRequest, thread_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     thread = selectors.professional_thread(user, thread_id)
     access = professional_access(request, thread.patient_id)
+    if not selectors.professional_may_write(access):
+        raise Http404
     return _reply(request, access, thread, template="messaging/pro_thread.html")
 
 
 @professional_required
 def thread_start(request: HttpRequest, patient_id: int) -> HttpResponse:
     access = professional_access(request, patient_id)
+    if not selectors.professional_may_write(access):
+        raise Http404  # blocked: emergency access opens the record, not a conversation
     form = ThreadStartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if _throttled(access.actor, "thread-start", settings.MESSPACE_THREADS_PER_HOUR):
@@ -155,6 +171,6 @@ def thread_start(request: HttpRequest, patient_id: int) -> HttpResponse:
     return render(
         request,
         "messaging/start.html",
-        {"access": access, "patient": access.patient, "form": form},
+        {**_record_context(access), "form": form},
         status=400 if form.errors else 200,
     )

@@ -12,7 +12,7 @@ from django.core.cache import cache
 def _notices_not_grouped() -> Iterator[None]:
     """Each test starts outside the grouping window of the notices (a counter in
     the cache, which outlives one test)."""
-    keys = [f"throttle:message-notice:{email}" for email in ("alice@exemple.fr", "bob@exemple.fr")]
+    keys = [f"message-notice-sent:{email}" for email in ("alice@exemple.fr", "bob@exemple.fr")]
     cache.delete_many(keys)
     yield
     cache.delete_many(keys)

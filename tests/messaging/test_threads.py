@@ -97,13 +97,23 @@ def test_contents_are_sealed_with_the_row_as_associated_data(
     assert b"HbA1c" not in bytes(sealed_body)
     assert selectors.subject(thread) == SUBJECT
     assert [m.body for m in selectors.thread_messages(thread)] == [BODY]
-    # A body moved to another message does not decrypt.
-    other = _start(bob, alice, body="Autre message")
-    Message.objects.filter(thread=other).update(body_sealed=bytes(sealed_body))
+    # A body moved to another message of the same thread (same key) does not
+    # decrypt: its id is its associated data; nor does a subject put as a body.
+    services.message_post(
+        access=professional_record_access(bob.user, alice.pk),  # type: ignore[arg-type]
+        thread=thread,
+        body="Deuxième message",
+    )
+    second = Message.objects.filter(thread=thread).order_by("pk").last()
+    assert second is not None
     from messpace.vault import VaultError
 
+    Message.objects.filter(pk=second.pk).update(body_sealed=bytes(sealed_body))
     with pytest.raises(VaultError):
-        selectors.thread_messages(other)
+        selectors.thread_messages(thread)
+    Message.objects.filter(pk=second.pk).update(body_sealed=bytes(sealed_subject))
+    with pytest.raises(VaultError):
+        selectors.thread_messages(thread)
 
 
 def test_the_patient_cannot_start_a_thread(alice: Patient, bob: Professional, login: Login) -> None:
@@ -277,3 +287,130 @@ def test_a_burst_of_messages_gives_one_notice(alice: Patient, bob: Professional)
 
     assert len(mail.outbox) == 1
     assert Message.objects.filter(notified_at__isnull=False).count() == 2  # dealt with, once
+
+
+def test_a_blocked_professional_in_emergency_opens_the_record_not_the_conversation(
+    alice: Patient, bob: Professional, login: Login
+) -> None:
+    """GIVEN alice blocked bob WHEN he breaks the glass THEN the record opens to him
+    (emergency access overrides a block) but messaging does not: no thread,
+    no reply, no new conversation."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from consent.models import EmergencyAccess
+
+    thread = _start(bob, alice)
+    assert bob.user is not None
+    Block.objects.create(patient=alice, professional=bob)
+    EmergencyAccess.objects.create(
+        patient=alice,
+        professional=bob,
+        reason="Malaise aux urgences",
+        expires_at=timezone.now() + dt.timedelta(hours=24),
+    )
+    pro = login(Client(), bob.user)
+
+    assert pro.get(reverse("pro:dashboard", args=[alice.pk])).status_code == 200
+    for url in (
+        reverse("pro_messaging:thread", args=[thread.pk]),
+        reverse("pro_messaging:start", args=[alice.pk]),
+    ):
+        assert pro.get(url).status_code == 404
+        assert pro.post(url, {"subject": "x", "body": "y"}).status_code == 404
+    assertNotContains(pro.get(reverse("pro_messaging:inbox")), SUBJECT)
+    assert Thread.objects.count() == 1 and Message.objects.count() == 1
+
+
+def test_the_patient_cannot_reply_to_a_professional_who_can_no_longer_read_it(
+    alice: Patient, bob: Professional, login: Login
+) -> None:
+    thread = _start(bob, alice)
+    assert alice.user is not None
+    Block.objects.create(patient=alice, professional=bob)
+    patient = login(Client(), alice.user)
+    url = reverse("messaging:thread", args=[thread.pk])
+
+    page = patient.get(url)
+    posted = patient.post(url, {"body": "Vous êtes là ?", "record": alice.pk})
+
+    assertContains(page, "Ce professionnel n’a plus accès à votre dossier")
+    assertNotContains(page, 'name="body"')
+    assert posted.status_code == 400
+    assertContains(posted, "il ne pourrait pas lire votre réponse", status_code=400)
+    assert Message.objects.count() == 1
+
+
+def test_a_message_after_the_person_read_is_notified_even_within_the_window(
+    alice: Patient, bob: Professional
+) -> None:
+    thread = _start(bob, alice)  # first notice
+    assert alice.user is not None and bob.user is not None
+    services.thread_read_mark(thread=thread, user_id=alice.user.pk)  # alice read it
+    access = professional_record_access(bob.user, alice.pk)
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.message_post(access=access, thread=thread, body="Un complément.")
+
+    assert len(mail.outbox) == 2
+
+
+def test_a_failed_send_is_retried_and_sent_once(
+    alice: Patient, bob: Professional, monkeypatch: Any
+) -> None:
+    """A transient mail failure rolls the claim back; the retry sends it, once,
+    and the grouping window did not start with the failure."""
+    assert bob.user is not None
+    access = professional_record_access(bob.user, alice.pk)
+    services.thread_start(access=access, subject=SUBJECT, body=BODY)  # not committed
+    message = Message.objects.get()
+    from django.core.mail.backends.locmem import EmailBackend
+
+    real = EmailBackend.send_messages
+
+    def down(self: Any, messages: Any) -> int:
+        raise ConnectionRefusedError("SMTP down")
+
+    monkeypatch.setattr(EmailBackend, "send_messages", down)
+    with pytest.raises(ConnectionRefusedError):
+        notifications.message_notify(message_id=message.pk)
+    monkeypatch.setattr(EmailBackend, "send_messages", real)
+
+    assert notifications.message_notify(message_id=message.pk) is True
+    assert notifications.message_notify(message_id=message.pk) is False
+    assert len(mail.outbox) == 1
+
+
+def test_the_access_history_names_the_messaging(
+    alice: Patient, bob: Professional, login: Login
+) -> None:
+    assert alice.user is not None
+    _start(bob, alice)
+
+    history = login(Client(), alice.user).get(reverse("consent:history"))
+
+    assertContains(history, "Conversation de la messagerie")
+    assertNotContains(history, ">thread<")
+
+
+@pytest.mark.parametrize("count", [1, 12])
+def test_the_inboxes_cost_the_same_queries_whatever_their_size(
+    alice: Patient,
+    bob: Professional,
+    login: Login,
+    django_assert_max_num_queries: Any,
+    count: int,
+) -> None:
+    for n in range(count):
+        _start(bob, alice, subject=f"Objet {n}")
+    assert alice.user is not None and bob.user is not None
+    patient = login(Client(), alice.user)
+    pro = login(Client(), bob.user)
+    patient.get(reverse("messaging:inbox"))
+    pro.get(reverse("pro_messaging:inbox"))
+
+    with django_assert_max_num_queries(14):
+        assert patient.get(reverse("messaging:inbox")).status_code == 200
+    with django_assert_max_num_queries(12):
+        assert pro.get(reverse("pro_messaging:inbox")).status_code == 200
