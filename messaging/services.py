@@ -169,3 +169,17 @@ def thread_read_mark(*, thread: Thread, user_id: int, at: dt.datetime | None = N
     )
     if not updated:
         ThreadRead.objects.get_or_create(thread=thread, user_id=user_id, defaults={"read_at": when})
+
+
+def thread_state_set(*, access: RecordAccess, thread: Thread, state: str) -> bool:
+    """The professional side closes its thread (no more replies) or reopens it;
+    returns whether it changed. Logged as a write."""
+    if access.role != "professional" or thread.professional_id != access.actor.professional.pk:
+        raise PermissionDenied
+    if not selectors.professional_may_write(access) or state not in ThreadState.values:
+        raise PermissionDenied
+    with transaction.atomic():
+        changed = bool(Thread.objects.filter(pk=thread.pk).exclude(state=state).update(state=state))
+        if changed:
+            access.log(action=AccessAction.WRITE, what="thread", object_id=thread.pk)
+    return changed

@@ -16,6 +16,11 @@ pro_patterns = (
     [
         path("", views.professional_inbox, name="inbox"),
         path("<int:thread_id>/", views.professional_thread, name="thread"),
+        path(
+            "<int:thread_id>/etat/<str:state>/",
+            views.professional_thread_state,
+            name="thread_state",
+        ),
         path("nouveau/<int:patient_id>/", views.thread_start, name="start"),
     ],
     "pro_messaging",

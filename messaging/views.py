@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from consent.access import patient_access, professional_access, professional_required
 from consent.models import AccessAction
@@ -174,3 +175,21 @@ def thread_start(request: HttpRequest, patient_id: int) -> HttpResponse:
         {**_record_context(access), "form": form},
         status=400 if form.errors else 200,
     )
+
+
+@professional_required
+@require_POST
+def professional_thread_state(request: HttpRequest, thread_id: int, state: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    thread = selectors.professional_thread(user, thread_id)
+    access = professional_access(request, thread.patient_id)
+    if not selectors.professional_may_write(access) or state not in ThreadState.values:
+        raise Http404
+    if services.thread_state_set(access=access, thread=thread, state=state):
+        flash.success(
+            request,
+            _("Conversation close : le patient ne peut plus y répondre.")
+            if state == ThreadState.CLOSED
+            else _("Conversation rouverte."),
+        )
+    return redirect("pro_messaging:thread", thread_id=thread.pk)

@@ -414,3 +414,35 @@ def test_the_inboxes_cost_the_same_queries_whatever_their_size(
         assert patient.get(reverse("messaging:inbox")).status_code == 200
     with django_assert_max_num_queries(12):
         assert pro.get(reverse("pro_messaging:inbox")).status_code == 200
+
+
+def test_the_professional_closes_and_reopens_the_patient_cannot_reply_meanwhile(
+    alice: Patient, bob: Professional, login: Login
+) -> None:
+    thread = _start(bob, alice)
+    assert bob.user is not None and alice.user is not None
+    pro = login(Client(), bob.user)
+    patient = login(Client(), alice.user)
+    url = reverse("messaging:thread", args=[thread.pk])
+
+    closed = pro.post(reverse("pro_messaging:thread_state", args=[thread.pk, "closed"]))
+    page = patient.get(url)
+    refused = patient.post(url, {"body": "Encore une question", "record": alice.pk})
+    pro.post(reverse("pro_messaging:thread_state", args=[thread.pk, "open"]))
+    reopened = patient.post(url, {"body": "Encore une question", "record": alice.pk})
+
+    assert closed.status_code == 302
+    assertContains(page, "Cette conversation est close")
+    assertNotContains(page, 'name="body"')
+    assert refused.status_code == 400
+    assert reopened.status_code == 302
+    assert Message.objects.filter(side="patient").count() == 1
+    # Only its own professional side changes a thread's state.
+    assert (
+        patient.post(reverse("pro_messaging:thread_state", args=[thread.pk, "closed"])).status_code
+        == 404
+    )
+    assert (
+        pro.get(reverse("pro_messaging:thread_state", args=[thread.pk, "closed"])).status_code
+        == 405
+    )
