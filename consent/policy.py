@@ -447,6 +447,46 @@ def professional_patients(user: User, *, with_basis: bool = False) -> QuerySet[P
     return qs.filter(allowed).exclude(user_id=user.pk)
 
 
+def professional_listing_log(user: User, patient_ids: Iterable[int], *, what: str) -> int:
+    """One access-history row per patient whose data a professional's list showed
+    (the messaging inbox: subjects across patients), each with the basis held,
+    the widest first as ``professional_record_access`` names it. One query reads
+    the bases, one writes the rows; patients no longer open to them are skipped.
+    Returns how many rows were written."""
+    ids = set(patient_ids)
+    if not ids:
+        return 0
+    rows = professional_patients(user, with_basis=True).filter(pk__in=ids)
+    label = _actor_label(user)
+    logs = []
+    for patient_id, is_gp, in_care, has_share, blocked in rows.values_list(  # type: ignore[misc]
+        "pk", "is_gp", "in_care", "has_share", "is_blocked"
+    ):
+        if blocked:
+            basis = AccessBasis.EMERGENCY
+        elif is_gp:
+            basis = AccessBasis.DESIGNATED_GP
+        elif in_care:
+            basis = AccessBasis.CARE_RELATIONSHIP
+        elif has_share:
+            basis = AccessBasis.SHARE
+        else:
+            basis = AccessBasis.EMERGENCY
+        logs.append(
+            AccessLog(
+                patient_id=patient_id,
+                actor=user,
+                actor_label=label,
+                role="professional",
+                basis=basis,
+                action=AccessAction.READ,
+                what=what[:120],
+            )
+        )
+    AccessLog.objects.bulk_create(logs)
+    return len(logs)
+
+
 def professional_record_access(user: User, patient_id: int) -> RecordAccess:
     """A professional's access to one patient's record, with its basis; 404 without one.
 

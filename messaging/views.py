@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from consent.access import patient_access, professional_access, professional_required
 from consent.models import AccessAction
-from consent.policy import RecordAccess
+from consent.policy import RecordAccess, professional_listing_log
 from messaging import selectors, services
 from messaging.forms import ReplyForm, ThreadStartForm
 from messaging.models import Thread, ThreadState
@@ -130,6 +130,8 @@ def professional_inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.professional_threads(user), THREADS_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    # The subjects are health data: each patient listed is in their access history.
+    professional_listing_log(user, {thread.patient_id for thread in page}, what="threads")
     return render(
         request, "messaging/pro_inbox.html", {"page": page, "rows": selectors.subjects(list(page))}
     )

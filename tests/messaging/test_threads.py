@@ -412,7 +412,7 @@ def test_the_inboxes_cost_the_same_queries_whatever_their_size(
 
     with django_assert_max_num_queries(14):
         assert patient.get(reverse("messaging:inbox")).status_code == 200
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):  # and the access history: bases, rows
         assert pro.get(reverse("pro_messaging:inbox")).status_code == 200
 
 
@@ -446,3 +446,25 @@ def test_the_professional_closes_and_reopens_the_patient_cannot_reply_meanwhile(
         pro.get(reverse("pro_messaging:thread_state", args=[thread.pk, "closed"])).status_code
         == 405
     )
+
+
+def test_the_professional_inbox_is_in_each_listed_patients_access_history(
+    alice: Patient, bob: Professional, charlie: Professional, login: Login
+) -> None:
+    from tests.factories import CareRelationshipFactory, PatientUserFactory
+
+    other = PatientUserFactory()
+    CareRelationshipFactory(professional=bob, patient=other)
+    _start(bob, alice)
+    _start(bob, other)
+    assert bob.user is not None
+    before = {
+        p: AccessLog.objects.filter(patient=p, what="threads").count() for p in (alice, other)
+    }
+
+    login(Client(), bob.user).get(reverse("pro_messaging:inbox"))
+
+    for patient in (alice, other):
+        rows = AccessLog.objects.filter(patient=patient, what="threads")
+        assert rows.count() == before[patient] + 1
+        assert rows.latest("pk").basis == "care" and rows.latest("pk").actor == bob.user
