@@ -22,6 +22,17 @@ class ThreadStartForm(MesspaceForm):
     )
 
 
+class ThreadStartForMinorForm(ThreadStartForm):
+    confidential_from_guardians = forms.BooleanField(
+        label=_("Cacher cette conversation aux représentants légaux"),
+        required=False,
+        help_text=_(
+            "Pour des soins que le mineur garde confidentiels : ses parents ne verront "
+            "pas que la conversation existe. Le mineur la lit avec son propre compte."
+        ),
+    )
+
+
 class ReplyForm(MesspaceForm):
     body = forms.CharField(
         label=_("Votre réponse"),

@@ -42,6 +42,8 @@ class Thread(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     state = models.CharField(max_length=8, choices=ThreadState.choices, default=ThreadState.OPEN)
+    # With a minor: kept from the guardians, who never see that it exists.
+    confidential_from_guardians = models.BooleanField(default=False)
     subject_sealed = models.BinaryField()
     wrapped_key = models.BinaryField()
     key_id = models.CharField(max_length=32)

@@ -33,6 +33,9 @@ def _recipient(message: Message) -> tuple[int | None, str, str]:
         patient = thread.patient
         user = patient.user
         email = user.email if user is not None else patient.email
+        if thread.confidential_from_guardians and user is None:
+            # A minor's record address may be a parent's: only their own login.
+            email = ""
         return (user.pk if user else None), email, site + reverse("messaging:inbox")
     user = thread.professional.user
     return (

@@ -41,6 +41,9 @@ def _with_unread(threads: QuerySet[Thread], *, user_id: int, other_side: str) ->
 def patient_threads(*, access: RecordAccess) -> QuerySet[Thread]:
     """The record's threads, newest first, each with ``unread`` for this person."""
     threads = Thread.objects.filter(patient=access.patient).select_related("professional__user")
+    if not access.sees_guardian_confidential:
+        # A guardian never learns that a thread kept from them exists.
+        threads = threads.filter(confidential_from_guardians=False)
     return _with_unread(
         threads, user_id=access.actor.pk, other_side=AuthorSide.PROFESSIONAL
     ).order_by("-last_message_at", "-pk")

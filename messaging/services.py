@@ -88,20 +88,37 @@ def _enqueue_notice(message_id: int) -> None:
     tasks.message_notify.delay(message_id)
 
 
-def thread_start(*, access: RecordAccess, subject: str, body: str) -> Thread:
+def thread_start(
+    *, access: RecordAccess, subject: str, body: str, confidential_from_guardians: bool = False
+) -> Thread:
     """A professional starts a thread with the patient of ``access``.
 
     Refused with ``PermissionDenied`` unless ``access`` is a professional's
     access that may write; with ``ValidationError`` (French, per field) for an
     empty or too long subject or body. Nothing is written when it refuses.
-    The thread is read by its author at once; the opening is logged.
+    The thread is read by its author at once; the opening is logged. With a
+    minor, ``confidential_from_guardians`` keeps it from the guardians: they
+    never see that it exists, and its notices go to the minor's own login only.
     """
     if not selectors.professional_may_write(access):
         raise PermissionDenied
     subject, body = _clean_subject(subject), _clean_body(body)
+    if confidential_from_guardians and not access.patient.is_minor:
+        raise ValidationError(
+            {
+                "confidential_from_guardians": [
+                    _("Ce patient est majeur : il n’a pas de représentant légal à qui la cacher.")
+                ]
+            }
+        )
     user = access.actor
     with transaction.atomic():
-        thread = Thread(patient=access.patient, professional=user.professional, started_by=user)
+        thread = Thread(
+            patient=access.patient,
+            professional=user.professional,
+            started_by=user,
+            confidential_from_guardians=confidential_from_guardians,
+        )
         key = vault.new_data_key(owner=thread.owner)
         thread.wrapped_key, thread.key_id = key.wrapped, key.key_id
         thread.subject_sealed = vault.encrypt(

@@ -22,7 +22,7 @@ from consent.access import patient_access, professional_access, professional_req
 from consent.models import AccessAction
 from consent.policy import RecordAccess, professional_listing_log
 from messaging import selectors, services
-from messaging.forms import ReplyForm, ThreadStartForm
+from messaging.forms import ReplyForm, ThreadStartForm, ThreadStartForMinorForm
 from messaging.models import Thread, ThreadState
 from messpace.accounts.models import User
 from messpace.forms import apply_errors
@@ -152,7 +152,8 @@ def thread_start(request: HttpRequest, patient_id: int) -> HttpResponse:
     access = professional_access(request, patient_id)
     if not selectors.professional_may_write(access):
         raise Http404  # blocked: emergency access opens the record, not a conversation
-    form = ThreadStartForm(request.POST or None)
+    form_class = ThreadStartForMinorForm if access.patient.is_minor else ThreadStartForm
+    form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if _throttled(access.actor, "thread-start", settings.MESSPACE_THREADS_PER_HOUR):
             form.add_error(
@@ -165,6 +166,9 @@ def thread_start(request: HttpRequest, patient_id: int) -> HttpResponse:
                     access=access,
                     subject=form.cleaned_data["subject"],
                     body=form.cleaned_data["body"],
+                    confidential_from_guardians=form.cleaned_data.get(
+                        "confidential_from_guardians", False
+                    ),
                 )
             except ValidationError as exc:
                 apply_errors(form, exc)
