@@ -8,16 +8,14 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consent.models import AccessAction, AccessBasis, AccessLog
+from consent.models import AccessAction, AccessBasis
 from messpace.accounts.models import Professional
 from messpace.accounts.validators import normalize_nir, validate_nir, validate_rpps
 from messpace.forms import MesspaceForm
 from records.forms import DateInput
-from records.models import Patient
 from records.sections import SECTIONS
 
 # What the access log names besides sections, in the words of the side menu.
@@ -281,15 +279,10 @@ class AccessLogFilterForm(MesspaceForm):
         label=_("Au"), required=False, widget=DateInput(), input_formats=["%Y-%m-%d", "%d/%m/%Y"]
     )
 
-    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actors: Any, **kwargs: Any) -> None:
+        """``actors``: one row per person (``actor_id``, ``label``) of the history the
+        reader may see (``consent.selectors.history_actors``)."""
         super().__init__(*args, **kwargs)
-        # One row per person, whatever the number of log rows (the label may have changed).
-        actors = (
-            AccessLog.objects.filter(patient=patient)
-            .values("actor_id")
-            .annotate(label=Max("actor_label"))
-            .order_by("label", "actor_id")
-        )
         self.fields["actor"].choices = [
             ("", _("Tout le monde")),
             *((str(row["actor_id"]), row["label"]) for row in actors),

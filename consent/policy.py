@@ -447,16 +447,16 @@ def professional_patients(user: User, *, with_basis: bool = False) -> QuerySet[P
     return qs.filter(allowed).exclude(user_id=user.pk)
 
 
-def professional_listing_log(user: User, patient_ids: Iterable[int], *, what: str) -> int:
+def professional_listing_log(user: User, patients: dict[int, int | None], *, what: str) -> int:
     """One access-history row per patient whose data a professional's list showed
     (the messaging inbox: subjects across patients), each with the basis held,
     the widest first as ``professional_record_access`` names it. One query reads
     the bases, one writes the rows; patients no longer open to them are skipped.
-    Returns how many rows were written."""
-    ids = set(patient_ids)
-    if not ids:
+    ``patients`` maps each patient to the row's ``object_id`` (or None). Returns
+    how many rows were written."""
+    if not patients:
         return 0
-    rows = professional_patients(user, with_basis=True).filter(pk__in=ids)
+    rows = professional_patients(user, with_basis=True).filter(pk__in=list(patients))
     label = _actor_label(user)
     logs = []
     for patient_id, is_gp, in_care, has_share, blocked in rows.values_list(  # type: ignore[misc]
@@ -481,6 +481,7 @@ def professional_listing_log(user: User, patient_ids: Iterable[int], *, what: st
                 basis=basis,
                 action=AccessAction.READ,
                 what=what[:120],
+                object_id=patients[patient_id],
             )
         )
     AccessLog.objects.bulk_create(logs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from consent.forms import DOCUMENTS_SCOPE
@@ -22,6 +22,7 @@ from consent.models import (
 )
 from consent.policy import RecordAccess
 from documents.models import Document
+from messaging.models import Thread
 from records.models import SECTION_MODELS
 from records.sections import SECTIONS
 
@@ -92,6 +93,18 @@ def refuses_emergency(access: RecordAccess) -> bool:
     ).exists()
 
 
+def history_actors(*, access: RecordAccess) -> QuerySet[Any, dict[str, Any]]:
+    """Who appears in the history this person may read (the "Qui" filter), one row
+    per person: a guardian's list leaves out who only touched what is kept from them."""
+    return (
+        access_history(access=access, filters={})
+        .order_by()
+        .values("actor_id")
+        .annotate(label=Max("actor_label"))
+        .order_by("label", "actor_id")
+    )
+
+
 def access_history(*, access: RecordAccess, filters: dict[str, Any]) -> QuerySet[AccessLog]:
     """The patient's access log, newest first, narrowed by the history form's filters.
 
@@ -153,6 +166,13 @@ def _confidential_items(access: RecordAccess) -> Q:
                 patient=access.patient, confidential_from_guardians=True
             ).values("pk"),
         )
+    # A thread kept from the guardians, its messages, and the inboxes that listed it.
+    condition |= Q(
+        what__in=["thread", "message"],
+        object_id__in=Thread.objects.filter(
+            patient=access.patient, confidential_from_guardians=True
+        ).values("pk"),
+    )
     return condition
 
 

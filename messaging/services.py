@@ -111,6 +111,17 @@ def thread_start(
                 ]
             }
         )
+    if confidential_from_guardians and access.patient.user_id is None:
+        raise ValidationError(
+            {
+                "confidential_from_guardians": [
+                    _(
+                        "Ce patient mineur n’a pas de compte personnel : personne ne pourrait "
+                        "lire une conversation cachée à ses représentants légaux."
+                    )
+                ]
+            }
+        )
     user = access.actor
     with transaction.atomic():
         thread = Thread(

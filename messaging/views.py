@@ -131,7 +131,18 @@ def professional_inbox(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     # The subjects are health data: each patient listed is in their access history.
-    professional_listing_log(user, {thread.patient_id for thread in page}, what="threads")
+    # A patient whose listed threads are all kept from the guardians gets a row
+    # naming one of them, which the guardians' history leaves out with the thread.
+    ordinary: dict[int, int | None] = {}
+    kept: dict[int, int | None] = {}
+    for thread in page:
+        if not thread.confidential_from_guardians:
+            ordinary[thread.patient_id] = None
+    for thread in page:
+        if thread.patient_id not in ordinary:
+            kept.setdefault(thread.patient_id, thread.pk)
+    professional_listing_log(user, ordinary, what="threads")
+    professional_listing_log(user, kept, what="thread")
     return render(
         request, "messaging/pro_inbox.html", {"page": page, "rows": selectors.subjects(list(page))}
     )
@@ -152,7 +163,11 @@ def thread_start(request: HttpRequest, patient_id: int) -> HttpResponse:
     access = professional_access(request, patient_id)
     if not selectors.professional_may_write(access):
         raise Http404  # blocked: emergency access opens the record, not a conversation
-    form_class = ThreadStartForMinorForm if access.patient.is_minor else ThreadStartForm
+    # Kept from the guardians only for a minor who reads with their own login.
+    patient = access.patient
+    form_class = (
+        ThreadStartForMinorForm if patient.is_minor and patient.user_id else ThreadStartForm
+    )
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if _throttled(access.actor, "thread-start", settings.MESSPACE_THREADS_PER_HOUR):

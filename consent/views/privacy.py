@@ -519,7 +519,7 @@ def entry_visibility(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def history(request: HttpRequest) -> HttpResponse:
     access = _access(request, what="history")
-    form = AccessLogFilterForm(request.GET or None, patient=access.patient)
+    form = AccessLogFilterForm(request.GET or None, actors=selectors.history_actors(access=access))
     if form.is_bound and not form.is_valid():
         qs = AccessLog.objects.none()
     else:

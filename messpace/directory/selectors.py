@@ -189,7 +189,9 @@ def _plan(found: list[str], stats: _Statistics, *, first_rows: bool = True) -> i
 
     Each word's share of the listings is the planner's (``_Statistics``); the words
     are taken as independent. A wrong estimate costs time, never a match."""
-    if stats.listings < PLANNED_FROM:
+    if stats.listings < PLANNED_FROM or not stats.words:
+        # A small directory, or no statistics yet (before the first ANALYZE, after
+        # a restore): the index for every word, as the planner would.
         return len(found)
     wanted = MATCHES_SORTED + 1
     shares = sorted(stats.word_share(word) for word in found)
@@ -280,8 +282,9 @@ def _statistics() -> _Statistics:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.reltuples, s.most_common_elems::text::text[], "
-            "s.most_common_elem_freqs FROM pg_class c LEFT JOIN pg_stats s "
-            "ON s.schemaname = c.relnamespace::regnamespace::text "
+            "s.most_common_elem_freqs FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_stats s "
+            "ON s.schemaname = n.nspname "
             "AND s.tablename = c.relname AND s.attname = 'search_vector' "
             "WHERE c.oid = %s::regclass",
             [Listing._meta.db_table],

@@ -163,3 +163,12 @@ def test_the_statistics_are_the_planners(monkeypatch: pytest.MonkeyPatch) -> Non
     assert list(stats.words) == sorted(stats.words)
     assert all(0 < share <= 1 for share in stats.shares)
     assert selectors._statistics() is stats
+
+
+def test_a_large_directory_without_statistics_yet_uses_the_index_for_every_word() -> None:
+    """Before the first ANALYZE (or after a restore) the planner has no word
+    statistics: every word goes to the index, never a division by nothing."""
+    from messpace.directory.selectors import _plan, _Statistics
+
+    assert _plan(["garnier", "dupont"], _Statistics(listings=1_500_000)) == 2
+    assert _plan(["garnier"], _Statistics(listings=1_500_000)) == 1

@@ -101,9 +101,10 @@ def test_the_guardian_reads_the_ordinary_thread_never_the_confidential_one(
     assert {tuple(m.to) for m in mail.outbox} == {("zoe@exemple.fr",)}
 
 
-def test_a_confidential_thread_with_a_child_without_login_notifies_nobody(
-    doctor: Professional,
+def test_a_thread_cannot_be_kept_from_the_guardians_of_a_child_without_login(
+    doctor: Professional, login: Login
 ) -> None:
+    """Nobody could read it: the child has no login, the guardians may not."""
     child = PatientFactory(
         given_names="Tom",
         birth_date=dt.date.today().replace(day=1) - dt.timedelta(days=8 * 365),
@@ -111,14 +112,48 @@ def test_a_confidential_thread_with_a_child_without_login_notifies_nobody(
     )
     CareRelationshipFactory(professional=doctor, patient=child)
     assert doctor.user is not None
-    with TestCase.captureOnCommitCallbacks(execute=True):
+
+    page = login(Client(), doctor.user).get(reverse("pro_messaging:start", args=[child.pk]))
+    with pytest.raises(ValidationError, match="pas de compte personnel"):
         services.thread_start(
             access=professional_record_access(doctor.user, child.pk),
             subject="Suivi",
             body="Bonjour.",
             confidential_from_guardians=True,
         )
-    assert not mail.outbox
+
+    assertNotContains(page, "Cacher cette conversation aux représentants légaux")
+    assert not Thread.objects.exists() and not mail.outbox
+
+
+def test_the_guardians_access_history_says_nothing_of_a_kept_thread(
+    zoe: Patient, lea: User, doctor: Professional, login: Login
+) -> None:
+    """GIVEN a thread kept from Léa, which the doctor opened, answered and saw in
+    the inbox WHEN Léa reads Zoé's access history THEN none of it shows, and the
+    doctor is not among the people to filter by; Zoé sees it all."""
+    assert doctor.user is not None and zoe.user is not None
+    secret = _start(doctor, zoe, "Contraception : suivi", confidential=True)
+    pro = login(Client(), doctor.user)
+    pro.get(reverse("pro_messaging:thread", args=[secret.pk]))
+    pro.post(reverse("pro_messaging:thread", args=[secret.pk]), {"body": "Un complément."})
+    pro.get(reverse("pro_messaging:inbox"))
+    mother = _acting(login(Client(), lea), zoe)
+
+    history = mother.get(reverse("consent:history"))
+    own = login(Client(), zoe.user).get(reverse("consent:history"))
+
+    assert history.status_code == 200
+    for hidden in ("Conversation de la messagerie", "Message de la messagerie"):
+        assertNotContains(history, hidden)
+    assertNotContains(history, doctor.display_name)
+    from consent.policy import guardian_record_access
+    from consent.selectors import access_history
+
+    seen = access_history(access=guardian_record_access(lea, zoe.pk), filters={})
+    assert not seen.filter(what__in=["thread", "threads", "message"]).exists()
+    assertContains(own, "Conversation de la messagerie")
+    assertContains(own, doctor.display_name)
 
 
 def test_an_adult_has_no_guardian_to_keep_a_thread_from(doctor: Professional, login: Login) -> None:
