@@ -113,6 +113,9 @@ class ThreadRead(models.Model):
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="reads")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     read_at = models.DateTimeField(default=timezone.now)
+    # Put away by this person (the patient side's archive); a newer message from
+    # the other side brings it back to the inbox.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("lecture d’une conversation")

@@ -38,15 +38,23 @@ def _with_unread(threads: QuerySet[Thread], *, user_id: int, other_side: str) ->
     return threads.annotate(unread=Exists(newer))
 
 
-def patient_threads(*, access: RecordAccess) -> QuerySet[Thread]:
-    """The record's threads, newest first, each with ``unread`` for this person."""
+def patient_threads(*, access: RecordAccess, archived: bool | None = None) -> QuerySet[Thread]:
+    """The record's threads, newest first, each with ``unread`` for this person; with
+    ``archived``, only those this person put away since their last message (True)
+    or the others (False)."""
     threads = Thread.objects.filter(patient=access.patient).select_related("professional__user")
     if not access.sees_guardian_confidential:
         # A guardian never learns that a thread kept from them exists.
         threads = threads.filter(confidential_from_guardians=False)
-    return _with_unread(
-        threads, user_id=access.actor.pk, other_side=AuthorSide.PROFESSIONAL
-    ).order_by("-last_message_at", "-pk")
+    threads = _with_unread(threads, user_id=access.actor.pk, other_side=AuthorSide.PROFESSIONAL)
+    if archived is not None:
+        put_away = ThreadRead.objects.filter(
+            thread=OuterRef("pk"),
+            user_id=access.actor.pk,
+            archived_at__gte=OuterRef("last_message_at"),
+        )
+        threads = threads.annotate(archived=Exists(put_away)).filter(archived=archived)
+    return threads.order_by("-last_message_at", "-pk")
 
 
 def patient_thread(*, access: RecordAccess, thread_id: int) -> Thread:

@@ -211,3 +211,14 @@ def thread_state_set(*, access: RecordAccess, thread: Thread, state: str) -> boo
         if changed:
             access.log(action=AccessAction.WRITE, what="thread", object_id=thread.pk)
     return changed
+
+
+def thread_archive(*, access: RecordAccess, thread: Thread, archived: bool) -> None:
+    """The patient side puts a thread away from its inbox (or back); a later message
+    brings it back by itself. Nothing the other side sees changes."""
+    if access.role not in {"patient", "guardian"} or thread.patient_id != access.patient.pk:
+        raise PermissionDenied
+    thread_read_mark(thread=thread, user_id=access.actor.pk)
+    ThreadRead.objects.filter(thread=thread, user_id=access.actor.pk).update(
+        archived_at=timezone.now() if archived else None
+    )

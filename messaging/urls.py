@@ -7,6 +7,7 @@ patient_patterns = (
     [
         path("", views.patient_inbox, name="inbox"),
         path("<int:thread_id>/", views.patient_thread, name="thread"),
+        path("<int:thread_id>/archiver/", views.patient_thread_archive, name="archive"),
     ],
     "messaging",
 )

@@ -100,14 +100,16 @@ def _reply(
 def patient_inbox(request: HttpRequest) -> HttpResponse:
     access = patient_access(request)
     access.log(action=AccessAction.READ, what="threads")
-    page = Paginator(selectors.patient_threads(access=access), THREADS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    archived = request.GET.get("archives") == "1"
+    threads = selectors.patient_threads(access=access, archived=archived)
+    page = Paginator(threads, THREADS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "messaging/inbox.html",
         {
             **_record_context(access),
+            "archived": archived,
+            "pagination_query": "archives=1" if archived else "",
             "page": page,
             "rows": selectors.subjects(list(page)),
         },
@@ -214,3 +216,19 @@ def professional_thread_state(request: HttpRequest, thread_id: int, state: str) 
             else _("Conversation rouverte."),
         )
     return redirect("pro_messaging:thread", thread_id=thread.pk)
+
+
+@login_required
+@require_POST
+def patient_thread_archive(request: HttpRequest, thread_id: int) -> HttpResponse:
+    access = patient_access(request)
+    thread = selectors.patient_thread(access=access, thread_id=thread_id)
+    archived = request.POST.get("archived") == "1"
+    services.thread_archive(access=access, thread=thread, archived=archived)
+    flash.success(
+        request,
+        _("Conversation archivée : un nouveau message la fera revenir.")
+        if archived
+        else _("Conversation remise dans la messagerie."),
+    )
+    return redirect("messaging:inbox")

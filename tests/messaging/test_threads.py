@@ -468,3 +468,40 @@ def test_the_professional_inbox_is_in_each_listed_patients_access_history(
         rows = AccessLog.objects.filter(patient=patient, what="threads")
         assert rows.count() == before[patient] + 1
         assert rows.latest("pk").basis == "care" and rows.latest("pk").actor == bob.user
+
+
+def test_the_patient_archives_a_thread_and_a_new_message_brings_it_back(
+    alice: Patient, bob: Professional, login: Login
+) -> None:
+    thread = _start(bob, alice)
+    assert alice.user is not None and bob.user is not None
+    patient = login(Client(), alice.user)
+
+    archived = patient.post(
+        reverse("messaging:archive", args=[thread.pk]), {"archived": "1", "record": alice.pk}
+    )
+    inbox = patient.get(reverse("messaging:inbox"))
+    archives = patient.get(reverse("messaging:inbox"), {"archives": "1"})
+    services.message_post(
+        access=professional_record_access(bob.user, alice.pk), thread=thread, body="Rappel."
+    )
+    back = patient.get(reverse("messaging:inbox"))
+
+    assert archived.status_code == 302
+    assertNotContains(inbox, SUBJECT)
+    assertContains(archives, SUBJECT)
+    assertContains(back, SUBJECT)
+    # Nothing changes on the professional's side.
+    assertContains(login(Client(), bob.user).get(reverse("pro_messaging:inbox")), SUBJECT)
+    # Another person's thread cannot be archived.
+    from tests.factories import PatientUserFactory
+
+    stranger = PatientUserFactory()
+    assert (
+        login(Client(), stranger.user)
+        .post(
+            reverse("messaging:archive", args=[thread.pk]), {"archived": "1", "record": stranger.pk}
+        )
+        .status_code
+        == 404
+    )
