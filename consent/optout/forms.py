@@ -163,7 +163,7 @@ class CohortChoiceField(forms.ModelChoiceField):
 
 class CampaignForm(MesspaceForm):
     """A new campaign: its name and the filters selecting its records. The rules
-    are the service's (``campaign_create``); this form only reads the values."""
+    are the service's (``drafts.campaign_create``); this form only reads the values."""
 
     name = forms.CharField(
         label=_("Nom de la campagne"),

@@ -36,6 +36,7 @@ from consent.optout.forms import (
 from consent.optout.models import Campaign, CampaignState, CohortImport, LetterBatch
 from consent.optout.services import campaigns as campaign_services
 from consent.optout.services import cohorts as cohort_services
+from consent.optout.services import drafts
 from consent.optout.services import returns as bounce_services
 from messpace.console.roles import ConsoleRole, console_page
 from messpace.forms import apply_errors
@@ -178,7 +179,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user: User = request.user  # type: ignore[assignment]
         try:
-            campaign = campaign_services.campaign_create(by=user, **form.cleaned_data)
+            campaign = drafts.campaign_create(by=user, **form.cleaned_data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -235,7 +236,7 @@ def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
     form = CampaignStartForm(request.POST)
     if form.is_valid():
         try:
-            count = campaign_services.campaign_launch(campaign_id=pk)
+            count = drafts.campaign_launch(campaign_id=pk)
         except Campaign.DoesNotExist:
             raise Http404 from None
         except ValidationError as exc:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 
 from consent.optout.models import Campaign, CohortImport
-from consent.optout.services import campaigns as campaign_services
 from consent.optout.services import cohorts as cohort_services
+from consent.optout.services import drafts
 from messpace.directory import structures
 from messpace.directory.models import Structure, StructureKind
 from records.management.demo.base import DOMAIN, Seeder, make_nir, seeded_rng
@@ -69,7 +69,7 @@ def seed_console(s: Seeder) -> None:
         cohort_services.cohort_import_run(import_id=cohort.pk)
         cohort.refresh_from_db()
     if not Campaign.objects.filter(name=DRAFT_NAME).exists():
-        campaign_services.campaign_create(
+        drafts.campaign_create(
             by=admin, name=DRAFT_NAME, cohort_import=cohort, postcode_prefixes="33"
         )
     if not Structure.objects.filter(name=TEAM_NAME).exists():
